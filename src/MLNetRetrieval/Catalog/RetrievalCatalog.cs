@@ -1,0 +1,114 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetRetrieval.Indexes;
+using MLNetRetrieval.Transforms;
+
+namespace MLNetRetrieval;
+
+/// <summary>Entry point of MLNetRetrieval on an <see cref="MLContext"/>.</summary>
+public static class MLContextExtensions
+{
+    /// <summary>
+    /// Returns the retrieval catalog: index estimators, searchers of loaded models and ranking evaluation.
+    /// </summary>
+    /// <example><code>
+    /// var pipeline = ml.Transforms.NormalizeLpNorm("Features")
+    ///     .Append(ml.Retrieval().IndexExact("Features", numberOfNeighbors: 10));
+    /// </code></example>
+    public static RetrievalCatalog Retrieval(this MLContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new RetrievalCatalog(context);
+    }
+}
+
+/// <summary>Retrieval components bound to one <see cref="MLContext"/>.</summary>
+public sealed class RetrievalCatalog
+{
+    internal RetrievalCatalog(MLContext context) => Context = context;
+
+    /// <summary>The context whose environment the components use.</summary>
+    public MLContext Context { get; }
+
+    /// <summary>Creates an exact k-nearest-neighbor index estimator.</summary>
+    /// <param name="featureColumnName">Vector column (vector of Single) in the collection and in the queries.</param>
+    /// <param name="numberOfNeighbors">Neighbors returned per query (k).</param>
+    /// <param name="metric">Distance between vectors.</param>
+    /// <param name="idColumnName">Optional collection id column (integers ≥ 0); row numbers otherwise.</param>
+    /// <param name="labelColumnName">Optional collection label column; adds the neighbor-label column.</param>
+    public ExactIndexingEstimator IndexExact(string featureColumnName = NeighborSearchOptions.Defaults.FeatureColumnName,
+        int numberOfNeighbors = NeighborSearchOptions.Defaults.NumberOfNeighbors,
+        DistanceMetric metric = DistanceMetric.SquaredEuclidean,
+        string? idColumnName = null, string? labelColumnName = null) =>
+        IndexExact(new ExactIndexingEstimator.Options
+        {
+            FeatureColumnName = featureColumnName,
+            NumberOfNeighbors = numberOfNeighbors,
+            Metric = metric,
+            IdColumnName = idColumnName,
+            LabelColumnName = labelColumnName,
+        });
+
+    /// <summary>Creates an exact k-nearest-neighbor index estimator with every setting.</summary>
+    public ExactIndexingEstimator IndexExact(ExactIndexingEstimator.Options options) => new(Context, options);
+
+    /// <summary>
+    /// Finds the neighbor searches inside a model, including one loaded from a zip, where they are
+    /// standard transformers; returns them in pipeline order.
+    /// </summary>
+    /// <remarks>
+    /// A loaded model holds the serialized index inside a value-mapping transformer. This method
+    /// applies each value mapping to a one-row view with the state key, and decodes every state it finds.
+    /// </remarks>
+    public IReadOnlyList<NeighborSearcher> GetSearchers(ITransformer model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var found = new List<NeighborSearcher>();
+        Collect(model, found);
+        return found;
+    }
+
+    private void Collect(ITransformer model, List<NeighborSearcher> found)
+    {
+        switch (model)
+        {
+            case NeighborSearchingTransformer searching:
+                found.Add(searching.Searcher);
+                return;
+            case IEnumerable<ITransformer> chain:
+                foreach (ITransformer inner in chain)
+                    Collect(inner, found);
+                return;
+            case Microsoft.ML.Transforms.ValueMappingTransformer valueMapping:
+                if (TryReadState(valueMapping) is { } state)
+                    found.Add(new NeighborSearcher(state));
+                return;
+        }
+    }
+
+    private SearchState? TryReadState(ITransformer valueMapping)
+    {
+        IDataView keyView = Context.Data.LoadFromEnumerable(new[] { new StateKeyOutput { Key = SearchColumns.StateKeyValue.AsMemory() } });
+        DataViewSchema output;
+        try
+        {
+            output = valueMapping.GetOutputSchema(keyView.Schema);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // A value mapping of some other column: not ours.
+            return null;
+        }
+
+        if (output.GetColumnOrNull(SearchColumns.State) is not { } stateColumn
+            || stateColumn.Type is not VectorDataViewType { ItemType: TextDataViewType })
+            return null;
+
+        IDataView mapped = valueMapping.Transform(keyView);
+        using DataViewRowCursor cursor = mapped.GetRowCursor(new[] { mapped.Schema[SearchColumns.State] });
+        VBuffer<ReadOnlyMemory<char>> chunks = default;
+        cursor.MoveNext();
+        cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(mapped.Schema[SearchColumns.State])(ref chunks);
+        return SearchState.Deserialize(TextPayload.Decode(chunks.GetValues()));
+    }
+}

@@ -1,0 +1,76 @@
+namespace MLNetRetrieval.Transforms;
+
+/// <summary>
+/// Direct access to a fitted neighbor search: batch search over arrays, collection labels and their
+/// counts. Obtained from <see cref="NeighborSearchingTransformer.Searcher"/> or, for a model loaded
+/// from a zip, from <see cref="RetrievalCatalog.GetSearchers(Microsoft.ML.ITransformer)"/>.
+/// </summary>
+/// <remarks>
+/// Batch search here runs many queries per call on several threads; the ML.NET transformer scores
+/// one row at a time, so bulk scoring over arrays is faster through this class.
+/// </remarks>
+public sealed class NeighborSearcher
+{
+    internal NeighborSearcher(SearchState state) => State = state;
+
+    internal SearchState State { get; }
+
+    /// <summary>Number of indexed vectors.</summary>
+    public int Count => State.Index.Count;
+
+    /// <summary>Number of components of every vector.</summary>
+    public int Dimension => State.Index.Dimension;
+
+    /// <summary>Number of neighbors returned per query (k).</summary>
+    public int NumberOfNeighbors => State.K;
+
+    /// <summary>Whether a query whose id is in the collection leaves itself out of its results.</summary>
+    public bool ExcludeSelf => State.ExcludeSelf;
+
+    /// <summary>Four-character code of the index type, such as <c>EXCT</c> for exact search.</summary>
+    public string IndexKind => State.Index.Kind;
+
+    /// <summary>Whether the collection had a label column.</summary>
+    public bool HasLabels => State.Labels is not null;
+
+    /// <summary>Number of collection items per label (empty without labels); the denominators of recall-type metrics.</summary>
+    public IReadOnlyDictionary<string, int> LabelCounts => State.LabelCounts;
+
+    /// <summary>Returns the collection id stored at <paramref name="row"/> (0-based insertion order).</summary>
+    public long GetId(int row) => State.Index.GetId(row);
+
+    /// <summary>Returns the label of the item with <paramref name="id"/>, or null when the collection has no labels or no such id.</summary>
+    public string? GetLabel(long id) =>
+        State.Labels is not null && State.Index.TryGetRow(id, out int row) ? State.Labels[row] : null;
+
+    /// <summary>
+    /// Searches a batch of queries.
+    /// </summary>
+    /// <param name="queries">Query vectors, n × <see cref="Dimension"/> floats, row-major.</param>
+    /// <param name="queryIds">Empty, or one id per query; with <see cref="ExcludeSelf"/> each query's own id is left out of its results.</param>
+    /// <param name="ids">Receives n × <see cref="NumberOfNeighbors"/> ids, best first, padded with −1.</param>
+    /// <param name="distances">Receives n × <see cref="NumberOfNeighbors"/> distances, ascending, padded with +∞.</param>
+    /// <param name="threads">Worker threads; 0 uses every core.</param>
+    /// <param name="cancellationToken">Stops the search early with <see cref="OperationCanceledException"/>.</param>
+    /// <exception cref="ArgumentException">A buffer has the wrong length.</exception>
+    public void Search(ReadOnlySpan<float> queries, ReadOnlySpan<long> queryIds, Span<long> ids, Span<float> distances,
+        int threads = 0, CancellationToken cancellationToken = default)
+    {
+        int d = Dimension;
+        if (queries.Length % d != 0)
+            throw new ArgumentException($"The query buffer has {queries.Length} floats, which is not a multiple of the dimension {d}.", nameof(queries));
+        int n = queries.Length / d;
+        long expected = (long)n * NumberOfNeighbors;
+        if (!queryIds.IsEmpty && queryIds.Length != n)
+            throw new ArgumentException($"Got {queryIds.Length} query ids for {n} queries; pass none or one per query.", nameof(queryIds));
+        if (ids.Length != expected)
+            throw new ArgumentException($"The ids buffer has {ids.Length} entries; {n} queries × k = {NumberOfNeighbors} need {expected}.", nameof(ids));
+        if (distances.Length != expected)
+            throw new ArgumentException($"The distances buffer has {distances.Length} entries; {n} queries × k = {NumberOfNeighbors} need {expected}.", nameof(distances));
+        if (threads < 0)
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, "Threads must be 0 (every core) or positive.");
+
+        ReadOnlySpan<long> excluded = ExcludeSelf ? queryIds : ReadOnlySpan<long>.Empty;
+        State.Index.Search(queries, NumberOfNeighbors, ids, distances, excluded, threads, cancellationToken);
+    }
+}
