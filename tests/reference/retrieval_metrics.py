@@ -13,7 +13,10 @@ Definitions (N_rel = number of relevant items in the collection, 999 per query h
 Queries without any relevant item would be excluded; none occur on this split.
 
 Usage:
-  /usr/bin/python3 tests/reference/retrieval_metrics.py [--data-dir DIR] [--json FILE]
+  /usr/bin/python3 tests/reference/retrieval_metrics.py [--data-dir DIR] [--json FILE] [--limit N]
+
+--limit N keeps only the first N test images, as both queries and collection; the C# tests compare
+against the values for N = 1000.
 """
 
 import argparse
@@ -54,7 +57,7 @@ def evaluate(vectors, labels, chunk_size):
     hits = np.zeros((count, len(RECALL_CUTOFFS)), dtype=np.float64)
     average_precision = np.zeros(count, dtype=np.float64)
     map_at_r = np.zeros(count, dtype=np.float64)
-    positions = np.arange(1, count, dtype=np.float64)  # 1-based ranks of the 9999 other items
+    positions = np.arange(1, count, dtype=np.float64)  # 1-based ranks of the other count - 1 items
 
     for start in range(0, count, chunk_size):
         stop = min(start + chunk_size, count)
@@ -73,9 +76,11 @@ def evaluate(vectors, labels, chunk_size):
 
         for j, cutoff in enumerate(RECALL_CUTOFFS):
             hits[start:stop, j] = cumulative_hits[:, cutoff - 1] > 0
-        average_precision[start:stop] = (precision * relevant).sum(axis=1) / relevant_count
+        average_precision[start:stop] = (precision * relevant).sum(axis=1) / np.maximum(relevant_count, 1)
         for row in range(stop - start):
             r = relevant_count[row]
+            if r == 0:
+                continue  # excluded from the means: the query's label occurs nowhere else
             map_at_r[start + row] = (precision[row, :r] * relevant[row, :r]).sum() / r
 
     return hits, average_precision, map_at_r, label_counts[labels] - 1
@@ -86,6 +91,7 @@ def main():
     parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
                         help="folder with t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz")
     parser.add_argument("--json", metavar="FILE", help="also write the metrics as JSON to FILE ('-' for stdout)")
+    parser.add_argument("--limit", type=int, help="use only the first N test images (default: all 10000)")
     parser.add_argument("--chunk-size", type=int, default=500, help="queries per distance block (default 500)")
     args = parser.parse_args()
 
@@ -93,6 +99,11 @@ def main():
     labels = read_idx(f"{args.data_dir}/t10k-labels-idx1-ubyte.gz", 0x00000801).astype(np.int64)
     if images.shape[0] != labels.shape[0]:
         raise ValueError(f"{images.shape[0]} images but {labels.shape[0]} labels")
+
+    if args.limit is not None:
+        if not 2 <= args.limit <= images.shape[0]:
+            parser.error(f"--limit must be between 2 and {images.shape[0]}, got {args.limit}")
+        images, labels = images[: args.limit], labels[: args.limit]
 
     started = time.perf_counter()
     hits, average_precision, map_at_r, relevant_counts = evaluate(images, labels, args.chunk_size)
@@ -104,6 +115,7 @@ def main():
     metrics["map_at_r"] = float(map_at_r[evaluated].mean())
     metrics["evaluated_queries"] = int(evaluated.sum())
     metrics["excluded_queries"] = int((~evaluated).sum())
+    metrics["image_count"] = int(images.shape[0])
 
     for name, value in metrics.items():
         print(f"{name:24} {value:.6f}" if isinstance(value, float) else f"{name:24} {value}")
