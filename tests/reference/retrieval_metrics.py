@@ -32,7 +32,7 @@ DEFAULT_DATA_DIR = "/usr/share/datasets/fashion-mnist"
 
 
 def read_idx(path, expected_magic):
-    """Read an IDX file (gzip) and return its array of unsigned bytes, shaped as the header says."""
+    """Read an IDX file (gzip) and return its unsigned bytes in the shape given by the header."""
     with gzip.open(path, "rb") as stream:
         data = stream.read()
     magic = int.from_bytes(data[0:4], "big")
@@ -43,7 +43,7 @@ def read_idx(path, expected_magic):
     header_size = 4 + 4 * dimension_count
     values = np.frombuffer(data, dtype=np.uint8, offset=header_size)
     if values.size != int(np.prod(shape)):
-        raise ValueError(f"{path}: header gives shape {shape}, but the file holds {values.size} bytes")
+        raise ValueError(f"{path}: header gives shape {shape}, but the file contains {values.size} bytes")
     return values.reshape(shape)
 
 

@@ -101,8 +101,8 @@ public sealed class JudgedRanking
         if (retrievedRelevant > RelevantCount)
         {
             throw new ArgumentException(
-                $"Query {QueryId}: the ranking holds {retrievedRelevant} relevant items, but the collection is said " +
-                $"to hold only {RelevantCount}. Count the relevant items over the whole collection, and check " +
+                $"Query {QueryId}: the ranking contains {retrievedRelevant} relevant items, but relevantCount is only " +
+                $"{RelevantCount}. Count the relevant items over the whole collection, and check " +
                 "that the ranking has no duplicate ids.",
                 "relevantCount");
         }

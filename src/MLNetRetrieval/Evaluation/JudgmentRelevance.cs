@@ -102,7 +102,7 @@ public sealed class JudgmentRelevance
     /// <param name="ranking">The query's result list.</param>
     /// <returns>The judged ranking; <see cref="JudgedRanking.RemovedJunkCount"/> gives the junk removed.</returns>
     /// <exception cref="ArgumentException">
-    /// The ranking holds more relevant items than the query has, which happens when an id repeats.
+    /// The ranking contains more relevant items than the query has, which happens when an id repeats.
     /// </exception>
     public JudgedRanking Judge(RankedList ranking)
     {

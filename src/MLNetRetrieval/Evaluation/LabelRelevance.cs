@@ -192,7 +192,7 @@ public sealed class LabelRelevance
     /// </param>
     /// <returns>The judged ranking.</returns>
     /// <exception cref="ArgumentException">
-    /// The label list has the wrong length, a label is null, or the ranking holds more relevant items
+    /// The label list has the wrong length, a label is null, or the ranking contains more relevant items
     /// than <paramref name="relevantCount"/>.
     /// </exception>
     public static JudgedRanking JudgeByLabels(RankedList ranking, string queryLabel, IReadOnlyList<string?> itemLabels, int relevantCount)

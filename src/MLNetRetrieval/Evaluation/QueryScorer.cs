@@ -2,7 +2,7 @@ namespace MLNetRetrieval.Evaluation;
 
 /// <summary>
 /// Computes the metrics of one judged ranking. Both tie modes share one pass over groups of positions:
-/// with <see cref="TieHandling.AsRanked"/> every group holds one position, with
+/// with <see cref="TieHandling.AsRanked"/> every group contains one position, with
 /// <see cref="TieHandling.Average"/> a group is a run of equal distances.
 /// </summary>
 /// <remarks>
@@ -14,7 +14,7 @@ namespace MLNetRetrieval.Evaluation;
 /// <item>P(at least one hit in the top K) = 1 when c &gt; 0, else 1 − C(n−r, m)/C(n, m) with m = K−s;</item>
 /// <item>at position i = s+j: E[rel_i · hits(1..i)] = (r/n)·(c + 1 + (j−1)(r−1)/(n−1)), because
 /// position i is relevant with probability r/n, and given that, each of the j−1 earlier group
-/// positions holds one of the other r−1 relevant items with probability (r−1)/(n−1).</item>
+/// positions contains one of the other r−1 relevant items with probability (r−1)/(n−1).</item>
 /// </list>
 /// AP and MAP@R are sums of E[rel_i · hits(1..i)] / i over positions, so the expectation passes
 /// through the sum. With n = 1 every formula gives the plain as-ranked value.
@@ -36,7 +36,7 @@ internal static class QueryScorer
         if (shorterThanR && options.ShortRankingForMapAtR == ShortRankingHandling.Reject)
         {
             throw new ArgumentException(
-                $"Query {ranking.QueryId} has {relevantCount} relevant items (R) but its ranking holds only {length} " +
+                $"Query {ranking.QueryId} has {relevantCount} relevant items (R) but its ranking contains only {length} " +
                 "scored positions, so MAP@R is not defined. Retrieve at least R items, or set ShortRankingForMapAtR " +
                 "to ScoreMissingAsNonRelevant.",
                 "rankings");

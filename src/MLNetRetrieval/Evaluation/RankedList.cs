@@ -72,7 +72,7 @@ public sealed class RankedList
         if (itemIds.Length % k != 0)
         {
             throw new ArgumentException(
-                $"The item id buffer holds {itemIds.Length} entries, which is not a multiple of k = {k}.",
+                $"The item id buffer contains {itemIds.Length} entries, which is not a multiple of k = {k}.",
                 nameof(itemIds));
         }
 
@@ -80,7 +80,7 @@ public sealed class RankedList
         if (!distances.IsEmpty && distances.Length != itemIds.Length)
         {
             throw new ArgumentException(
-                $"The distance buffer holds {distances.Length} entries but the item id buffer holds {itemIds.Length}. " +
+                $"The distance buffer contains {distances.Length} entries but the item id buffer contains {itemIds.Length}. " +
                 "Pass buffers of the same size, or an empty distance buffer.",
                 nameof(distances));
         }

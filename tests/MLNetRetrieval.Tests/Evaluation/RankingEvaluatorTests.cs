@@ -46,7 +46,7 @@ public class RankingEvaluatorTests
     [Fact]
     public void TiesAveragedOverOrderings()
     {
-        // Same ranking. The tied group of 3 holds 2 relevant items, so its three relevance patterns are
+        // Same ranking. The tied group of 3 contains 2 relevant items, so its three relevance patterns are
         // equally likely: 110, 101, 011 (position 4 stays a miss).
         // AP:     110 -> (1 + 2/2)/2 = 1;  101 -> (1 + 2/3)/2 = 5/6;  011 -> (1/2 + 2/3)/2 = 7/12
         //         mean = (12 + 10 + 7) / 36 = 29/36
@@ -166,7 +166,7 @@ public class RankingEvaluatorTests
     {
         var error = Assert.Throws<ArgumentException>(() => new JudgedRanking(8, [true, true], relevantCount: 1));
 
-        Assert.Contains("holds 2 relevant items", error.Message);
+        Assert.Contains("contains 2 relevant items", error.Message);
     }
 
     [Fact]
