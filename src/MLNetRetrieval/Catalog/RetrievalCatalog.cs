@@ -53,6 +53,16 @@ public sealed class RetrievalCatalog
     public ExactIndexingEstimator IndexExact(ExactIndexingEstimator.Options options) => new(Context, options);
 
     /// <summary>
+    /// Computes ranking metrics (Recall@R, precision@k, mAP, MAP@R, per query) over data scored by a
+    /// neighbor search, with relevance from labels or from explicit judgments.
+    /// </summary>
+    /// <param name="scored">Output of the searching transformer (or of a loaded model that contains it).</param>
+    /// <param name="searcher">The search that scored the data; supplies the collection's label counts.</param>
+    /// <param name="options">Columns and relevance source; see <see cref="RetrievalEvaluationOptions"/>.</param>
+    public Evaluation.RankingReport Evaluate(IDataView scored, NeighborSearcher searcher, RetrievalEvaluationOptions? options = null) =>
+        RetrievalEvaluation.Evaluate(scored, searcher, options ?? new RetrievalEvaluationOptions());
+
+    /// <summary>
     /// Finds the neighbor searches inside a model, including one loaded from a zip, where they are
     /// standard transformers; returns them in pipeline order.
     /// </summary>
