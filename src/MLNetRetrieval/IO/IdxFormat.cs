@@ -180,6 +180,25 @@ internal static class IdxFormat
         }
     }
 
+    /// <summary>
+    /// Compares the decompressed size with ISIZE, the last four bytes of a gzip file (RFC 1952). GZipStream in
+    /// .NET 10 returns all data without an error when only the trailer is cut off, so this catches that truncation.
+    /// </summary>
+    /// <remarks>NOTE: for a file of several concatenated gzip members, ISIZE covers only the last member, so such files are rejected.</remarks>
+    private static void CheckGzipSize(FileStream file, long decompressedBytes, string path)
+    {
+        Span<byte> trailer = stackalloc byte[4];
+        file.Position = file.Length - 4;
+        file.ReadExactly(trailer);
+        uint declared = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        if (declared != (uint)decompressedBytes)
+        {
+            throw FileErrors.Invalid(
+                path,
+                $"gzip trailer declares {declared} decompressed bytes (mod 2^32), but the data has {decompressedBytes}. The file is truncated or corrupt; copy or download it again.");
+        }
+    }
+
     private static string FormatShape(long[] dims) => "(" + string.Join(", ", dims) + ")";
 
     /// <summary>
@@ -199,14 +218,56 @@ internal static class IdxFormat
         }
 
         using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        using var buffered = new BufferedStream(gzip, 1 << 16);
+        using var counter = new CountingStream(gzip);
+        using var buffered = new BufferedStream(counter, 1 << 16);
         try
         {
-            return read(buffered, file.Length);
+            T result = read(buffered, file.Length);
+            CheckGzipSize(file, counter.BytesRead, path);
+            return result;
         }
         catch (InvalidDataException ex) when (!ex.Message.StartsWith(path + ": ", StringComparison.Ordinal))
         {
             throw FileErrors.Invalid(path, $"gzip data is corrupt near compressed byte offset {file.Position} ({ex.Message}). Copy or download the file again.");
         }
+    }
+
+    /// <summary>Read-only stream wrapper that counts the bytes read through it.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long BytesRead { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => BytesRead;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int read = inner.Read(buffer);
+            BytesRead += read;
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
