@@ -1,6 +1,6 @@
-using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetRetrieval.IO;
 using MLNetRetrieval.Transforms;
 
 namespace MLNetRetrieval.Tests.Transforms;
@@ -9,6 +9,7 @@ namespace MLNetRetrieval.Tests.Transforms;
 public sealed class ModelZipRoundTripTests
 {
     private const string LoadCheck = "MLNetRetrieval.LoadCheck.dll";
+    private const string FashionMnistFolder = "/usr/share/datasets/fashion-mnist";
 
     [Fact]
     public void NormalizerChainBitIdenticalInNewProcess()
@@ -37,8 +38,10 @@ public sealed class ModelZipRoundTripTests
     {
         const int dimension = 784;
         var context = new MLContext(seed: 1);
-        float[] train = FashionMnist.ReadImages("train-images-idx3-ubyte.gz", out int count);
-        float[] test = FashionMnist.ReadImages("t10k-images-idx3-ubyte.gz", out _);
+        VectorSet trainSet = VectorFile.Read(Path.Combine(FashionMnistFolder, "train-images-idx3-ubyte.gz"));
+        float[] train = trainSet.Values;
+        float[] test = VectorFile.Read(Path.Combine(FashionMnistFolder, "t10k-images-idx3-ubyte.gz")).Values;
+        int count = trainSet.Count;
         Assert.Equal(60000, count);
         var collection = new ItemRow[count];
         for (int i = 0; i < count; i++)
@@ -99,21 +102,3 @@ public sealed class ModelZipRoundTripTests
     private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 }
 
-/// <summary>Reads Debian's dataset-fashion-mnist IDX files with an independent minimal decoder.</summary>
-internal static class FashionMnist
-{
-    public const string Folder = "/usr/share/datasets/fashion-mnist";
-
-    public static float[] ReadImages(string file, out int count)
-    {
-        using var stream = new GZipStream(File.OpenRead(Path.Combine(Folder, file)), CompressionMode.Decompress);
-        using var memory = new MemoryStream();
-        stream.CopyTo(memory);
-        byte[] bytes = memory.ToArray();
-        count = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4));
-        var values = new float[bytes.Length - 16];
-        for (int i = 0; i < values.Length; i++)
-            values[i] = bytes[16 + i];
-        return values;
-    }
-}
