@@ -51,53 +51,29 @@ foreach (int threads in options.Threads)
 bool identical = oursIds.Values.All(found => found.AsSpan().SequenceEqual(oursIds[options.Threads[0]]));
 Console.WriteLine($"ours   results identical across thread counts: {identical}");
 
-var faiss = new Dictionary<int, List<double>>();
+// FAISS runs once per thread count so that OpenBLAS (which does the GEMM) gets the same thread count as OpenMP.
+// "auto" lets OpenBLAS pick its kernel for this CPU; "machine" keeps OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE as
+// this machine sets them, if it does.
+var faiss = new Dictionary<(string Kernel, int Threads), List<double>>();
+var faissKernels = new List<string> { "auto" };
+if (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is not null)
+{
+    faissKernels.Add("machine");
+}
+
 double? faissRecall = null;
 string truthPath = Path.Combine(Path.GetTempPath(), $"mlnr-fashion-mnist-truth-{queryCount}x{K}.i64");
 if (!options.SkipFaiss)
 {
-    var start = new ProcessStartInfo(options.Python)
+    foreach (string kernel in faissKernels)
     {
-        RedirectStandardOutput = true,
-        UseShellExecute = false,
-    };
-    start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "peers", "faiss_flat.py"));
-    foreach (string argument in new[] { "--data", options.DataFolder, "--threads", string.Join(",", options.Threads), "--repeats", options.Repeats.ToString(), "--queries", queryCount.ToString(), "--ground-truth", truthPath })
-    {
-        start.ArgumentList.Add(argument);
-    }
-
-    // The machine may pin OpenBLAS to an older kernel (OPENBLAS_CORETYPE) for other programs; the peer gets the
-    // kernel OpenBLAS picks for this CPU, and reports which one it used.
-    start.Environment.Remove("OPENBLAS_CORETYPE");
-    start.Environment.Remove("OPENBLAS_L2_SIZE");
-    start.Environment["OPENBLAS_NUM_THREADS"] = "1";
-    using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {options.Python}.");
-    string? line;
-    while ((line = process.StandardOutput.ReadLine()) is not null)
-    {
-        using var json = JsonDocument.Parse(line);
-        var root = json.RootElement;
-        switch (root.GetProperty("kind").GetString())
+        foreach (int threads in options.Threads)
         {
-            case "info":
-                Console.WriteLine($"faiss  {line}");
-                break;
-            case "timing":
-                var seconds = root.GetProperty("seconds").EnumerateArray().Select(e => e.GetDouble()).ToList();
-                faiss[root.GetProperty("threads").GetInt32()] = seconds;
-                Console.WriteLine($"faiss  threads {root.GetProperty("threads").GetInt32()}: {Format(seconds, queryCount)}");
-                break;
-            case "recall":
-                faissRecall = root.GetProperty("recall").GetDouble();
-                break;
+            var (seconds, recall) = RunFaiss(options, queryCount, threads, kernel == "auto", truthPath);
+            faiss[(kernel, threads)] = seconds;
+            faissRecall ??= recall;
+            Console.WriteLine($"faiss  {kernel} threads {threads}: {Format(seconds, queryCount)}");
         }
-    }
-
-    process.WaitForExit();
-    if (process.ExitCode != 0)
-    {
-        throw new InvalidOperationException($"FAISS peer exited with code {process.ExitCode}.");
     }
 }
 
@@ -122,22 +98,76 @@ if (File.Exists(truthPath))
 }
 
 Console.WriteLine();
-Console.WriteLine("| threads | ours QPS (best / median) | FAISS QPS (best / median) | ratio (best) | ours recall@10 | FAISS recall@10 |");
-Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
-foreach (int threads in options.Threads)
+Console.WriteLine("| threads | OpenBLAS kernel for FAISS | ours QPS (best / median) | FAISS QPS (best / median) | ratio (best / best) | ours recall@10 | FAISS recall@10 |");
+Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|");
+foreach (string kernel in faissKernels)
 {
-    double oursBest = queryCount / ours[threads].Min();
-    double oursMedian = queryCount / Median(ours[threads]);
-    string faissText = "n/a";
-    string ratio = "n/a";
-    if (faiss.TryGetValue(threads, out var faissSeconds))
+    foreach (int threads in options.Threads)
     {
-        double faissBest = queryCount / faissSeconds.Min();
-        faissText = $"{faissBest:F0} / {queryCount / Median(faissSeconds):F0}";
-        ratio = $"{oursBest / faissBest:F2}";
+        double oursBest = queryCount / ours[threads].Min();
+        double oursMedian = queryCount / Median(ours[threads]);
+        string faissText = "n/a";
+        string ratio = "n/a";
+        if (faiss.TryGetValue((kernel, threads), out var faissSeconds))
+        {
+            double faissBest = queryCount / faissSeconds.Min();
+            faissText = $"{faissBest:F0} / {queryCount / Median(faissSeconds):F0}";
+            ratio = $"{oursBest / faissBest:F2}";
+        }
+
+        Console.WriteLine($"| {threads} | {kernel} | {oursBest:F0} / {oursMedian:F0} | {faissText} | {ratio} | {oursRecall?.ToString("F4") ?? "n/a"} | {faissRecall?.ToString("F4") ?? "n/a"} |");
+    }
+}
+
+static (List<double> Seconds, double? Recall) RunFaiss(BenchmarkOptions options, int queryCount, int threads, bool autoKernel, string truthPath)
+{
+    var start = new ProcessStartInfo(options.Python)
+    {
+        RedirectStandardOutput = true,
+        UseShellExecute = false,
+    };
+    start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "peers", "faiss_flat.py"));
+    foreach (string argument in new[] { "--data", options.DataFolder, "--threads", threads.ToString(), "--repeats", options.Repeats.ToString(), "--queries", queryCount.ToString(), "--ground-truth", truthPath })
+    {
+        start.ArgumentList.Add(argument);
     }
 
-    Console.WriteLine($"| {threads} | {oursBest:F0} / {oursMedian:F0} | {faissText} | {ratio} | {oursRecall?.ToString("F4") ?? "n/a"} | {faissRecall?.ToString("F4") ?? "n/a"} |");
+    if (autoKernel)
+    {
+        start.Environment.Remove("OPENBLAS_CORETYPE");
+        start.Environment.Remove("OPENBLAS_L2_SIZE");
+    }
+
+    start.Environment["OPENBLAS_NUM_THREADS"] = threads.ToString();
+    using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {options.Python}.");
+    var seconds = new List<double>();
+    double? recall = null;
+    string? line;
+    while ((line = process.StandardOutput.ReadLine()) is not null)
+    {
+        using var json = JsonDocument.Parse(line);
+        var root = json.RootElement;
+        switch (root.GetProperty("kind").GetString())
+        {
+            case "info":
+                Console.WriteLine($"faiss  {line}");
+                break;
+            case "timing":
+                seconds.AddRange(root.GetProperty("seconds").EnumerateArray().Select(e => e.GetDouble()));
+                break;
+            case "recall":
+                recall = root.GetProperty("recall").GetDouble();
+                break;
+        }
+    }
+
+    process.WaitForExit();
+    if (process.ExitCode != 0)
+    {
+        throw new InvalidOperationException($"FAISS peer exited with code {process.ExitCode}.");
+    }
+
+    return (seconds, recall);
 }
 
 static string Format(List<double> seconds, int queries) =>

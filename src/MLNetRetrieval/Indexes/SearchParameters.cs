@@ -12,12 +12,15 @@ public sealed class SearchParameters
     /// </summary>
     public ReadOnlyMemory<long> ExcludedIds { get; init; }
 
-    /// <summary>Token polled during the search, about once per millisecond of work per thread.</summary>
+    /// <summary>
+    /// Token polled by each worker before every block of about 512 KiB of packed base vectors, that is after at
+    /// most 256 queries × that block of distance computations.
+    /// </summary>
     public CancellationToken CancellationToken { get; init; }
 
     /// <summary>
-    /// Receives the number of queries finished after each block of queries. Reports can come from
-    /// worker threads and out of order; <see cref="SearchProgress.QueriesDone"/> only grows per report sender.
+    /// Receives the number of queries finished after each block of up to 256 queries. Reports come from
+    /// worker threads and can arrive out of order, so the largest <see cref="SearchProgress.QueriesDone"/> seen is the progress.
     /// </summary>
     public IProgress<SearchProgress>? Progress { get; init; }
 }

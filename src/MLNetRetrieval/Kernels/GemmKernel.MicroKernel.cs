@@ -3,7 +3,9 @@ using System.Runtime.CompilerServices;
 namespace MLNetRetrieval.Kernels;
 
 // The register tile below is written out by hand (8 rows × 2 registers = 16 accumulators) because
-// the JIT keeps named locals in registers but does not promote array elements or unroll loops.
+// the JIT keeps named locals in registers but does not promote array elements or unroll loops. A 12-row
+// tile (24 accumulators) was not faster: 2325 against 2452 QPS on the Fashion-MNIST benchmark, one run
+// each on a shared 2-core AMD EPYC with AVX-512.
 
 /// <summary>The register-tiled inner kernel of <see cref="GemmKernel"/>.</summary>
 internal static unsafe partial class GemmKernel
