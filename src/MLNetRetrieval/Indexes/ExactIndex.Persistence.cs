@@ -121,7 +121,8 @@ public sealed partial class ExactIndex
 
     private static void CheckUnitLength(BinaryFormatReader reader, float[] vectors, int dimension, long vectorsOffset)
     {
-        // Rows were normalized in double precision before rounding to float, so the norm is 1 to about 1e-6.
+        // Save writes rows normalized in double precision and rounded to float, so their squared norms differ
+        // from 1 only by float rounding; a larger gap means the vectors were changed.
         const double Tolerance = 1e-3;
         for (int row = 0; row < vectors.Length / dimension; row++)
         {

@@ -99,9 +99,9 @@ internal static unsafe class ExactSearchKernel
     /// <summary>
     /// Searches <paramref name="queryCount"/> row-major <paramref name="queries"/> and writes, per query, the
     /// k best (distance, id) pairs best first into <paramref name="outDistances"/> and <paramref name="outIds"/>
-    /// (layout (queryCount, k)), padded with +∞ and −1. <paramref name="rowTerms"/> holds one distance term
-    /// per query (‖x‖² for squared L2, 1 for cosine, 0 for inner product); <paramref name="baseIds"/> holds the
-    /// id of each base row; <paramref name="excludedIds"/> holds one id per query to skip (−1 for none) or is
+    /// (layout (queryCount, k)), padded with +∞ and −1. <paramref name="rowTerms"/> contains one distance term
+    /// per query (‖x‖² for squared L2, 1 for cosine, 0 for inner product); <paramref name="baseIds"/> contains the
+    /// id of each base row; <paramref name="excludedIds"/> contains one id per query to skip (−1 for none) or is
     /// empty. <paramref name="cancellationToken"/> is polled once per block of base rows.
     /// </summary>
     public static void SearchBlock(

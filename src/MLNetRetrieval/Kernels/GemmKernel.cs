@@ -147,7 +147,7 @@ internal static unsafe partial class GemmKernel
     /// Computes one block of C: <paramref name="aPanels"/> packed A micro-panels against
     /// <paramref name="bPanels"/> packed B panels, written to <paramref name="c"/> with row stride
     /// <paramref name="ldc"/> (at least <c>bPanels * PanelWidth(width)</c>). With an epilogue the block
-    /// holds distances, otherwise dot products.
+    /// contains distances, otherwise dot products.
     /// </summary>
     public static void ComputeBlock(VectorWidth width, float* packedA, int aPanels, float* packedB, int bPanels, int d, int kcMax, float* c, int ldc, DistanceEpilogue* epilogue)
     {

@@ -204,7 +204,7 @@ internal sealed class BinaryFormatReader
         }
     }
 
-    /// <summary>Throws unless the open section still holds <paramref name="count"/> elements of <paramref name="elementSize"/> bytes.</summary>
+    /// <summary>Throws unless the rest of the open section is exactly <paramref name="count"/> elements of <paramref name="elementSize"/> bytes.</summary>
     public void EnsureSectionHolds(long count, int elementSize, string field)
     {
         if (count < 0 || count > SectionRemaining / elementSize || count * elementSize != SectionRemaining)

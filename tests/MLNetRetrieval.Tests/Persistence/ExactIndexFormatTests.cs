@@ -164,24 +164,18 @@ public class ExactIndexFormatTests
     [Fact]
     public void DuplicateIdIsRejected()
     {
-        var writer = new MemoryStream();
-        var format = new BinaryFormatWriter(writer, "MLNRXACT", 1, 1);
-        format.BeginSection("META", 13);
-        format.WriteInt32(1);
-        format.WriteByte(0);
-        format.WriteInt64(2);
-        format.EndSection();
-        format.BeginSection("IDS ", 16);
-        format.WriteInt64s(new long[] { 4, 4 });
-        format.EndSection();
-        format.BeginSection("VECS", 8);
-        format.WriteSingles(new float[] { 1, 2 });
-        format.EndSection();
-        format.Finish();
-
-        var error = Assert.Throws<InvalidDataException>(() => ExactIndex.Load(new MemoryStream(writer.ToArray())));
+        byte[] file = WriteFile(metric: 0, ids: new long[] { 4, 4 }, vectors: new float[] { 1, 2 });
+        var error = Assert.Throws<InvalidDataException>(() => ExactIndex.Load(new MemoryStream(file)));
         Assert.Contains("ids[1]", error.Message);
         Assert.Contains("row 0", error.Message);
+    }
+
+    [Fact]
+    public void NonUnitCosineVectorIsRejected()
+    {
+        byte[] file = WriteFile(metric: (byte)DistanceMetric.Cosine, ids: new long[] { 0, 1 }, vectors: new float[] { 1, 3 });
+        var error = Assert.Throws<InvalidDataException>(() => ExactIndex.Load(new MemoryStream(file)));
+        Assert.Contains("vectors row 1", error.Message);
     }
 
     [Fact]
@@ -198,6 +192,26 @@ public class ExactIndexFormatTests
     {
         // Standard check value of CRC-32/ISO-HDLC for the ASCII digits 1 to 9.
         Assert.Equal(0xCBF43926u, Crc32.Compute("123456789"u8));
+    }
+
+    /// <summary>Writes a dimension-1 exact index file with a valid checksum, whatever the field values.</summary>
+    private static byte[] WriteFile(byte metric, long[] ids, float[] vectors)
+    {
+        var stream = new MemoryStream();
+        var format = new BinaryFormatWriter(stream, "MLNRXACT", 1, 1);
+        format.BeginSection("META", 13);
+        format.WriteInt32(1);
+        format.WriteByte(metric);
+        format.WriteInt64(ids.Length);
+        format.EndSection();
+        format.BeginSection("IDS ", 8L * ids.Length);
+        format.WriteInt64s(ids);
+        format.EndSection();
+        format.BeginSection("VECS", 4L * vectors.Length);
+        format.WriteSingles(vectors);
+        format.EndSection();
+        format.Finish();
+        return stream.ToArray();
     }
 
     private static byte[] Save(ExactIndex index)
