@@ -6,6 +6,7 @@ using MLNetRetrieval.Indexes;
 // Exact search on Fashion-MNIST: MLNetRetrieval ExactIndex against FAISS IndexFlatL2, k = 10.
 // Usage: dotnet run -c Release --project benchmarks/MLNetRetrieval.Benchmarks -- [--data DIR] [--repeats N]
 //        [--threads 1,2] [--queries N] [--skip-faiss] [--python PATH]
+//        or: ... -- --pipeline N   (ML.NET scoring throughput against the direct API, N queries)
 var options = BenchmarkOptions.Parse(args);
 const int K = 10;
 
@@ -14,6 +15,13 @@ var (queryPixels, allQueries, queryDimension) = IdxImages.Read(Path.Combine(opti
 if (queryDimension != dimension)
 {
     throw new InvalidDataException($"Train images have dimension {dimension} but test images {queryDimension}.");
+}
+
+if (options.PipelineQueries > 0)
+{
+    // Scoring through ML.NET against the direct API; skips the FAISS comparison.
+    PipelineThroughput.Run(basePixels, dimension, queryPixels, Math.Min(options.PipelineQueries, allQueries));
+    return;
 }
 
 int queryCount = options.Queries > 0 ? Math.Min(options.Queries, allQueries) : allQueries;
