@@ -50,7 +50,7 @@ internal sealed class CliConsole
             Error.WriteLine(message);
     }
 
-    /// <summary>Creates a table in the style of every CLI table: rounded border, bold-free headers.</summary>
+    /// <summary>Creates a table in the style of every CLI table (rounded border).</summary>
     public static Table CreateTable() => new Table().Border(TableBorder.Rounded);
 
     /// <summary>Writes a table or other renderable to standard output, without colors or ANSI codes.</summary>

@@ -13,8 +13,8 @@ namespace MLNetRetrieval.Cli;
 
 /// <summary>
 /// <c>demo</c>: leave-one-out retrieval on the bundled Fashion-MNIST test split. Every image is both a
-/// collection item and a query, its own entry excluded, ranked against all others by squared L2 over
-/// raw pixels; the model is then saved, reloaded in a fresh context and rescored.
+/// collection item and a query, and is ranked against all other images by squared L2 over
+/// raw pixels. The model is then saved, reloaded in a fresh context and rescored.
 /// </summary>
 internal static class DemoCommand
 {

@@ -148,8 +148,8 @@ internal static class EvaluateCommand
         return judgments;
     }
 
-    // NOTE: integer grades follow the TREC qrels habit (0 non-relevant, positive relevant); mapping
-    // negative integers to junk is this tool's choice, since TREC gives them no single meaning.
+    // NOTE: integer grades follow TREC qrels, where 0 is non-relevant and positive grades are relevant.
+    // TREC gives negative grades no single meaning, so mapping them to junk is this tool's choice.
     private static JudgmentGrade ToGrade(JudgmentRow row) => row.Grade switch
     {
         "positive" => JudgmentGrade.Positive,

@@ -28,7 +28,7 @@ internal sealed class ModelFile
     public bool SearchIsFirstTransform { get; }
 
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not an ML.NET model zip, or holds no neighbor search or more than one.</exception>
+    /// <exception cref="InvalidDataException">The file is not an ML.NET model zip, or contains no neighbor search or more than one.</exception>
     public static ModelFile Load(MLContext context, string path)
     {
         if (!File.Exists(path))

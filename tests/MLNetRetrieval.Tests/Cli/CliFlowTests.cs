@@ -178,7 +178,7 @@ public sealed class CliFlowTests
         File.WriteAllLines(items, ["x", "0", "1", "2", "3"]);
         File.WriteAllLines(query, ["x", "0"]);
         string judgments = Path.Combine(folder, "judgments.csv");
-        // Item 1 is junk and leaves the ranking; relevant are 2 (positive) and 3 (hard, grade 1 also counts).
+        // Item 1 is junk and leaves the ranking. Items 2 (positive) and 3 (hard) are relevant, and item 0 has grade 0 (non-relevant).
         File.WriteAllLines(judgments, ["query_id,item_id,grade", "0,1,junk", "0,2,positive", "0,3,hard", "0,0,0"]);
         string model = Path.Combine(folder, "model.zip");
 
