@@ -185,10 +185,10 @@ internal static class CsvVectorReader
         ReadOnlySpan<char> cell = csv[column];
         if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float value))
         {
-            string what = cell.IsWhiteSpace() ? "is empty" : $"value {FileErrors.Excerpt(cell)} is not a number";
+            string problem = cell.IsWhiteSpace() ? "is empty" : $"value {FileErrors.Excerpt(cell)} is not a number";
             throw FileErrors.Invalid(
                 path,
-                $"line {csv.RecordLine}, {ColumnName(column, names)}: {what}. Write components as invariant-culture numbers such as 0.5 or -1.25e-3, or name the id and label columns.");
+                $"line {csv.RecordLine}, {ColumnName(column, names)}: {problem}. Write components as invariant-culture numbers such as 0.5 or -1.25e-3, or name the id and label columns.");
         }
 
         if (rejectNonFinite && !float.IsFinite(value))

@@ -4,7 +4,7 @@ namespace MLNetRetrieval.IO;
 /// Locations of the Fashion-MNIST test split that ships with the CLI as its default data set.
 /// </summary>
 /// <remarks>
-/// The repository keeps the files in <c>examples/data/fashion-mnist/</c>; the CLI project copies
+/// The repository keeps the files in <c>examples/data/fashion-mnist/</c>. The CLI project copies
 /// <c>examples/data/**</c> into <c>data/</c> beside its executable, so at run time they are at
 /// <c>{AppContext.BaseDirectory}/data/fashion-mnist/</c>.
 /// </remarks>
@@ -22,7 +22,7 @@ internal static class EmbeddedData
     /// <summary>Number of images in the embedded split.</summary>
     public const int FashionMnistCount = 10000;
 
-    /// <summary>Image side length in pixels; each image is a vector of 28 * 28 = 784 components.</summary>
+    /// <summary>Image side length in pixels. Each image is a vector of 28 * 28 = 784 components.</summary>
     public const int FashionMnistImageSide = 28;
 
     /// <summary>Class name per label, indexed by label value.</summary>
@@ -52,7 +52,7 @@ internal static class EmbeddedData
         {
             string folder = Path.Combine(baseDirectory ?? AppContext.BaseDirectory, FashionMnistFolder);
             throw new FileNotFoundException(
-                $"Embedded Fashion-MNIST data not found in {folder}. The CLI build copies examples/data/** there; rebuild it, or pass a data file explicitly.",
+                $"Embedded Fashion-MNIST data not found in {folder}. The CLI build copies examples/data/** there, so rebuild the CLI or pass a data file explicitly.",
                 Path.Combine(folder, FashionMnistImagesFileName));
         }
 

@@ -10,8 +10,8 @@ internal static class FileErrors
 
     public static InvalidDataException Invalid(string path, string detail) => new($"{path}: {detail}");
 
-    public static InvalidDataException Truncated(string path, long offset, string what, long missingBytes) =>
-        Invalid(path, $"file ends at byte offset {offset} inside {what} ({missingBytes} more bytes expected). The file is truncated; copy or download it again.");
+    public static InvalidDataException Truncated(string path, long offset, string region, long missingBytes) =>
+        Invalid(path, $"file ends at byte offset {offset} inside {region} ({missingBytes} more bytes expected). The file is truncated, so copy or download it again.");
 
     public static FileNotFoundException NotFound(string path, string role) =>
         new($"{role} not found: {path}. Check the path and the working directory ({Environment.CurrentDirectory}).", path);
@@ -27,7 +27,7 @@ internal static class FileErrors
     /// <summary>
     /// Reads exactly <paramref name="buffer"/>.Length bytes or throws <see cref="InvalidDataException"/> naming the offset.
     /// </summary>
-    public static void ReadExactly(Stream stream, Span<byte> buffer, string path, long offset, string what)
+    public static void ReadExactly(Stream stream, Span<byte> buffer, string path, long offset, string region)
     {
         int total = 0;
         while (total < buffer.Length)
@@ -35,7 +35,7 @@ internal static class FileErrors
             int read = stream.Read(buffer[total..]);
             if (read == 0)
             {
-                throw Truncated(path, offset + total, what, buffer.Length - total);
+                throw Truncated(path, offset + total, region, buffer.Length - total);
             }
 
             total += read;

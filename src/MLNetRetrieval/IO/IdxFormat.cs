@@ -27,7 +27,7 @@ internal static class IdxFormat
         string shape = FormatShape(dims);
         if (dims.Length < 2)
         {
-            throw FileErrors.Invalid(path, $"IDX array has shape {shape}, but vectors need at least 2 dimensions. A 1-D IDX file holds labels; pass it as VectorReadOptions.LabelsPath.");
+            throw FileErrors.Invalid(path, $"IDX array has shape {shape}, but vectors need at least 2 dimensions. A 1-D IDX file contains labels, so pass it as VectorReadOptions.LabelsPath.");
         }
 
         long count = dims[0];
@@ -138,7 +138,7 @@ internal static class IdxFormat
 
     /// <summary>
     /// Checks the declared data size against the file before anything is allocated. Returns whether the exact
-    /// length was verified; for gzip input only an upper bound can be checked.
+    /// length was verified, which is impossible for gzip input, where only an upper bound is checked.
     /// </summary>
     private static bool CheckDataLength(Stream stream, long compressedLength, ElementType type, long elements, long dataOffset, string shape, string path)
     {
@@ -195,7 +195,7 @@ internal static class IdxFormat
         {
             throw FileErrors.Invalid(
                 path,
-                $"gzip trailer declares {declared} decompressed bytes (mod 2^32), but the data has {decompressedBytes}. The file is truncated or corrupt; copy or download it again.");
+                $"gzip trailer declares {declared} decompressed bytes (mod 2^32), but the data has {decompressedBytes}. The file is truncated or corrupt, so copy or download it again.");
         }
     }
 
@@ -204,7 +204,8 @@ internal static class IdxFormat
     /// <summary>
     /// Opens the file, decompressing it when it starts with the gzip magic bytes, and runs <paramref name="read"/>.
     /// The callback receives the compressed length, or -1 for an uncompressed file. Errors that
-    /// <see cref="GZipStream"/> raises are rethrown with the path.
+    /// <see cref="GZipStream"/> raises are rethrown with the path. Byte offsets in messages about a compressed file
+    /// count decompressed bytes.
     /// </summary>
     private static T WithGzipErrors<T>(string path, Func<Stream, long, T> read)
     {

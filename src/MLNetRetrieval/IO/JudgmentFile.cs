@@ -24,7 +24,7 @@ public readonly record struct JudgmentRow(long QueryId, long ItemId, string Grad
 /// A header row is optional. With a header, the three columns are found by name (case-insensitive) in any order
 /// and other columns are ignored. Without one, the first three columns are used in that order.
 /// Grades are the words positive, easy, hard, junk and negative (case-insensitive) or 32-bit integers. The reader
-/// only normalizes them; mapping words to relevance is left to the evaluation code.
+/// only normalizes them, and mapping words to relevance is left to the evaluation code.
 /// </remarks>
 public static class JudgmentFile
 {

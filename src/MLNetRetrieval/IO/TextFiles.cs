@@ -8,6 +8,10 @@ namespace MLNetRetrieval.IO;
 /// </summary>
 internal static class TextFiles
 {
+    /// <remarks>
+    /// NOTE: unlike the IDX reader, text readers do not compare the gzip ISIZE trailer, so a compressed CSV cut
+    /// inside its trailer reads without an error.
+    /// </remarks>
     public static TextReader Open(string path)
     {
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);

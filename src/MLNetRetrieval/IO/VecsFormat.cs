@@ -210,7 +210,7 @@ internal static class VecsFormat
             long offset = count * recordSize;
             throw FileErrors.Invalid(
                 path,
-                $"record {count} at byte offset {offset} is truncated: {extra} bytes remain, but a record of dimension {dimension} has {recordSize}. The file is truncated; copy or download it again.");
+                $"record {count} at byte offset {offset} is truncated: {extra} bytes remain, but a record of dimension {dimension} has {recordSize}. The file is truncated, so copy or download it again.");
         }
     }
 

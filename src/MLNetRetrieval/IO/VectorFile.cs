@@ -19,7 +19,7 @@ public static class VectorFile
     /// Reads a vector set, with optional ids and labels from columns or companion files.
     /// </summary>
     /// <param name="path">Vector file.</param>
-    /// <param name="options">Format, CSV and companion-file settings; <see langword="null"/> uses the defaults.</param>
+    /// <param name="options">Format, CSV and companion-file settings, or <see langword="null"/> for the defaults.</param>
     /// <returns>The vectors, with <see cref="VectorSet.Count"/> at least 1.</returns>
     /// <exception cref="FileNotFoundException">The vector, labels or ids file does not exist.</exception>
     /// <exception cref="InvalidDataException">A file is empty, truncated, corrupt or inconsistent, or contains NaN or an infinity while <see cref="VectorReadOptions.RejectNonFinite"/> is set.</exception>
@@ -32,7 +32,9 @@ public static class VectorFile
         CheckOptions(options);
 
         VectorFileFormat format = options.Format ?? DetectFormat(path);
-        if (format != VectorFileFormat.Csv && (options.IdColumn ?? options.LabelColumn) is not null || format != VectorFileFormat.Csv && (options.IdColumnIndex ?? options.LabelColumnIndex) is not null)
+        bool namesColumns = options.IdColumn is not null || options.LabelColumn is not null
+            || options.IdColumnIndex is not null || options.LabelColumnIndex is not null;
+        if (format != VectorFileFormat.Csv && namesColumns)
         {
             throw new ArgumentException($"Id and label columns apply only to CSV files, but {path} is read as {format}. Use IdsPath or LabelsPath instead.", nameof(options));
         }
@@ -57,12 +59,13 @@ public static class VectorFile
     /// Detects the format of a vector file from its first bytes and its extension.
     /// </summary>
     /// <remarks>
-    /// Order: NumPy magic; gzip holding an IDX file, or gzip with a <c>.csv</c>/<c>.tsv</c>/<c>.txt</c> name before
-    /// <c>.gz</c>; the <c>.fvecs</c>, <c>.ivecs</c> and <c>.bvecs</c> extensions; the IDX magic (two zero bytes, a valid type
-    /// code and a non-zero rank); the <c>.csv</c>, <c>.tsv</c> and <c>.txt</c> extensions.
+    /// Checks in this order: the NumPy magic bytes, then gzip (containing IDX data, or named <c>*.csv.gz</c>,
+    /// <c>*.tsv.gz</c> or <c>*.txt.gz</c>), then the <c>.fvecs</c>, <c>.ivecs</c> and <c>.bvecs</c> extensions, then the IDX
+    /// magic number (two zero bytes, a valid type code and a non-zero rank), and last the <c>.csv</c>, <c>.tsv</c> and
+    /// <c>.txt</c> extensions.
     /// </remarks>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The format cannot be detected; set <see cref="VectorReadOptions.Format"/>.</exception>
+    /// <exception cref="InvalidDataException">The format cannot be detected. Set <see cref="VectorReadOptions.Format"/> in that case.</exception>
     public static VectorFileFormat DetectFormat(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -131,7 +134,7 @@ public static class VectorFile
     /// <summary>
     /// Reads one label per vector from a 1-D NumPy or IDX array (plain or gzip) or from text with one label per line.
     /// </summary>
-    /// <returns>Labels as text; numeric labels use the invariant culture, for example "9".</returns>
+    /// <returns>Labels as text. Numeric labels use the invariant culture, for example "9".</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is empty, truncated, corrupt, not 1-D, or has a blank line between labels.</exception>
     public static string[] ReadLabels(string path)
@@ -144,7 +147,7 @@ public static class VectorFile
     /// Reads one id per vector from a 1-D integer NumPy or IDX array or from text with one integer per line.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is corrupt, holds non-integers, or an id is negative or repeated.</exception>
+    /// <exception cref="InvalidDataException">The file is corrupt, contains non-integers, or an id is negative or repeated.</exception>
     public static long[] ReadIds(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -155,7 +158,7 @@ public static class VectorFile
     /// Writes vectors as <c>.fvecs</c>: per vector a little-endian int32 dimension, then the float32 components.
     /// </summary>
     /// <param name="path">Output file, replaced if it exists.</param>
-    /// <param name="values">Components, row-major; the length must be a multiple of <paramref name="dimension"/>.</param>
+    /// <param name="values">Components, row-major, with a length that is a multiple of <paramref name="dimension"/>.</param>
     /// <param name="dimension">Components per vector, at least 1.</param>
     public static void WriteFvecs(string path, ReadOnlySpan<float> values, int dimension)
     {
@@ -167,7 +170,7 @@ public static class VectorFile
     /// Writes int32 vectors as <c>.ivecs</c>, for example ground-truth neighbor ids.
     /// </summary>
     /// <param name="path">Output file, replaced if it exists.</param>
-    /// <param name="values">Components, row-major; the length must be a multiple of <paramref name="dimension"/>.</param>
+    /// <param name="values">Components, row-major, with a length that is a multiple of <paramref name="dimension"/>.</param>
     /// <param name="dimension">Components per vector, at least 1.</param>
     public static void WriteIvecs(string path, ReadOnlySpan<int> values, int dimension)
     {
@@ -206,7 +209,7 @@ public static class VectorFile
     /// <remarks>Read the file back with <see cref="VectorReadOptions.IdColumn"/> = "id" and <see cref="VectorReadOptions.LabelColumn"/> = "label".</remarks>
     /// <param name="path">Output file, replaced if it exists.</param>
     /// <param name="vectors">Vectors to write.</param>
-    /// <param name="delimiter">Field delimiter; not a quote or line break.</param>
+    /// <param name="delimiter">Field delimiter, which cannot be a quote or line break.</param>
     public static void WriteCsv(string path, VectorSet vectors, char delimiter = ',')
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -322,7 +325,7 @@ public static class VectorFile
 
         throw FileErrors.Invalid(
             path,
-            $"file is gzip-compressed, but holds no IDX data and its name has no .csv, .tsv or .txt before .gz (found '{inner}'). Only IDX and CSV may be compressed; decompress other formats with gunzip.");
+            $"file is gzip-compressed, but contains no IDX data and its name has no .csv, .tsv or .txt before .gz (found '{inner}'). Only IDX and CSV may be compressed, so decompress other formats with gunzip.");
     }
 
     private static VectorSet AttachColumnFiles(VectorSet vectors, VectorReadOptions options)

@@ -194,6 +194,20 @@ public sealed class VectorFileCorruptionTests : IDisposable
     }
 
     [Fact]
+    public void FvecsHugeDimensionRejected()
+    {
+        byte[] bytes = new byte[64];
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, int.MaxValue);
+        string path = _files.Write("huge.fvecs", bytes);
+
+        var error = Assert.Throws<InvalidDataException>(() => VectorFile.Read(path));
+
+        Assert.Equal(
+            $"{path}: record 0 declares dimension 2147483647, but it must be between 1 and 15 for a file of 64 bytes. The file is not a .fvecs file or is corrupt.",
+            error.Message);
+    }
+
+    [Fact]
     public void NpyShortDataNamesSizes()
     {
         string path = _files.Write("short.npy", TestFiles.Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 8), }", new byte[64]));

@@ -136,8 +136,11 @@ public sealed class VectorFileRoundTripTests : IDisposable
             Span<byte> slot = data.AsSpan(i * size, size);
             switch (descr[1], size)
             {
+                case ('f', 8) when bigEndian:
+                    BinaryPrimitives.WriteDoubleBigEndian(slot, expected[i]);
+                    break;
                 case ('f', 8):
-                    if (bigEndian) BinaryPrimitives.WriteDoubleBigEndian(slot, expected[i]); else BinaryPrimitives.WriteDoubleLittleEndian(slot, expected[i]);
+                    BinaryPrimitives.WriteDoubleLittleEndian(slot, expected[i]);
                     break;
                 case ('f', 4):
                     BinaryPrimitives.WriteSingleBigEndian(slot, expected[i]);
@@ -273,7 +276,7 @@ public sealed class VectorFileRoundTripTests : IDisposable
     {
         float[] values = TestFiles.RandomFloats(Count * Dimension, seed: 5);
         long[] ids = Enumerable.Range(0, Count).Select(i => (long)(i * 7) + 3).ToArray();
-        string[] labels = Enumerable.Range(0, Count).Select(i => i % 3 == 0 ? $"a \"quoted\", label {i}" : i % 3 == 1 ? $"multi\nline {i}" : $"plain{i}").ToArray();
+        string[] labels = Enumerable.Range(0, Count).Select(LabelNeedingQuotes).ToArray();
         var vectors = new VectorSet(values, Count, Dimension, ids, labels, "memory");
         string path = _files.PathOf("v.csv");
         VectorFile.WriteCsv(path, vectors);
@@ -298,4 +301,12 @@ public sealed class VectorFileRoundTripTests : IDisposable
         Assert.Equal(VectorFileFormat.Csv, VectorFile.DetectFormat(gzip));
         Assert.Equal(values, read.Values);
     }
+
+    /// <summary>Returns labels that cycle through a quote plus delimiter, a line break, and plain text.</summary>
+    private static string LabelNeedingQuotes(int i) => (i % 3) switch
+    {
+        0 => $"a \"quoted\", label {i}",
+        1 => $"multi\nline {i}",
+        _ => $"plain{i}",
+    };
 }
