@@ -79,7 +79,7 @@ internal static class DemoCommand
     {
         CliConsole console = context.Console;
         CancellationToken cancellation = context.CancellationToken;
-        var timings = new List<(string Step, double Seconds)>();
+        var timings = new List<DemoStep>();
         var total = Stopwatch.StartNew();
         var clock = Stopwatch.StartNew();
 
@@ -89,7 +89,7 @@ internal static class DemoCommand
             using var zip = new AtomicFile(outputPath ?? Path.Combine(temporaryFolder!, "fashion-mnist-exact.zip"));
             VectorSet images = ReadImages(limit);
             int k = requestedK ?? images.Count - 1;
-            Lap("read", clock, timings);
+            Lap("read", "read", clock, timings);
 
             var ml = new MLContext(seed: 1);
             IDataView view = VectorViews.Create(ml, images);
@@ -110,7 +110,7 @@ internal static class DemoCommand
                 sink.Advance(1);
                 return fitted;
             });
-            Lap("index", clock, timings);
+            Lap("index", "index", clock, timings);
 
             long[] ids = images.Ids!;
             var digests = new byte[images.Count][];
@@ -120,16 +120,16 @@ internal static class DemoCommand
                 var metrics = new RankingEvaluatorOptions { RecallCutoffs = RecallCutoffs, PrecisionCutoffs = [] };
                 return RankingEvaluator.Evaluate(QueryJudging.ByLabels(scored, model.Searcher, images.Labels!, leaveOneOut: true), metrics, cancellation);
             });
-            Lap("score + evaluate", clock, timings);
+            Lap("scoreAndEvaluate", "score + evaluate", clock, timings);
 
             ml.Model.Save(model, view.Schema, zip.TemporaryPath);
             zip.Commit();
             long zipBytes = new FileInfo(zip.Path).Length;
-            Lap("save", clock, timings);
+            Lap("save", "save", clock, timings);
 
             var freshContext = new MLContext(seed: 2);
             ModelFile reloaded = ModelFile.Load(freshContext, zip.Path);
-            Lap("load", clock, timings);
+            Lap("load", "load", clock, timings);
 
             ScoringPath rescoring = QueryScoring.Resolve(reloaded, scoring);
             int firstDifference = console.RunWithProgress($"Rescoring ({rescoring.ToString().ToLowerInvariant()})", images.Count, sink =>
@@ -142,8 +142,8 @@ internal static class DemoCommand
 
                 return mismatch[0];
             });
-            Lap("rescore", clock, timings);
-            timings.Add(("total", total.Elapsed.TotalSeconds));
+            Lap("rescore", "rescore", clock, timings);
+            timings.Add(new DemoStep("total", "total", total.Elapsed.TotalSeconds));
 
             var summary = new DemoSummary(images.Count, images.Dimension, k, report, zip.Path, zipBytes, outputPath is not null,
                 rescoring, firstDifference, timings);
@@ -182,14 +182,17 @@ internal static class DemoCommand
         }
     }
 
-    private static void Lap(string step, Stopwatch clock, List<(string Step, double Seconds)> timings)
+    private static void Lap(string key, string label, Stopwatch clock, List<DemoStep> timings)
     {
-        timings.Add((step, clock.Elapsed.TotalSeconds));
+        timings.Add(new DemoStep(key, label, clock.Elapsed.TotalSeconds));
         clock.Restart();
     }
 
+    /// <summary>Duration of one demo step; <paramref name="Key"/> names it in JSON, <paramref name="Label"/> in the table.</summary>
+    private readonly record struct DemoStep(string Key, string Label, double Seconds);
+
     private sealed record DemoSummary(int Images, int Dimension, int K, RankingReport Report, string ModelPath, long ModelBytes,
-        bool ModelKept, ScoringPath Rescoring, int FirstDifference, List<(string Step, double Seconds)> Timings);
+        bool ModelKept, ScoringPath Rescoring, int FirstDifference, List<DemoStep> Timings);
 
     private static void WriteText(CliConsole console, DemoSummary summary)
     {
@@ -211,8 +214,8 @@ internal static class DemoCommand
             : string.Create(CultureInfo.InvariantCulture, $"Reloaded model ({path} scoring): results DIFFER, first at query row {summary.FirstDifference}."));
 
         var times = CliConsole.CreateTable().AddColumn("Step").AddColumn(new TableColumn("Time").RightAligned());
-        foreach ((string step, double seconds) in summary.Timings)
-            times.AddRow(step, CliCommands.FormatSeconds(seconds));
+        foreach ((_, string label, double seconds) in summary.Timings)
+            times.AddRow(label, CliCommands.FormatSeconds(seconds));
         console.Write(times);
     }
 
@@ -237,7 +240,7 @@ internal static class DemoCommand
             rescoring = summary.Rescoring.ToString().ToLowerInvariant(),
             reloadIdentical = summary.FirstDifference < 0,
             firstDifferentQuery = summary.FirstDifference < 0 ? (int?)null : summary.FirstDifference,
-            seconds = summary.Timings.ToDictionary(t => t.Step, t => t.Seconds),
+            seconds = summary.Timings.ToDictionary(t => t.Key, t => t.Seconds),
         });
     }
 }
