@@ -1,1 +1,117 @@
-namespace MLNetRetrieval.Cli; internal static class Program { private static int Main(string[] args) => 0; }
+using System.CommandLine;
+using System.CommandLine.Help;
+
+namespace MLNetRetrieval.Cli;
+
+/// <summary>Entry point of <c>mlnet-retrieval</c>: parses the command line, runs one command and maps errors to exit codes.</summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        using var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            // Keep the process alive so the running command can stop at its next check and clean up.
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        return Run(args, Console.Out, Console.Error, cancellation.Token, interactive: !Console.IsErrorRedirected);
+    }
+
+    /// <summary>Runs the CLI in-process.</summary>
+    /// <param name="args">Command-line arguments without the program name.</param>
+    /// <param name="stdout">Receives results.</param>
+    /// <param name="stderr">Receives errors, messages and progress bars.</param>
+    /// <param name="cancellationToken">Stops long work; the run then returns <see cref="ExitCodes.Cancelled"/>.</param>
+    /// <param name="interactive">Whether <paramref name="stderr"/> is a terminal that can show progress bars.</param>
+    /// <returns>The process exit code: 0 success, 1 data error, 2 usage error, 130 cancelled.</returns>
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default, bool interactive = false)
+    {
+        var console = new CliConsole(stdout, stderr, interactive);
+        var context = new CliContext(console, cancellationToken);
+        RootCommand root = CliCommands.CreateRoot(context);
+        ParseResult parse = root.Parse(args);
+        bool verbose = parse.GetValue(context.Verbose);
+        console.Quiet = parse.GetValue(context.Quiet);
+
+        if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
+        {
+            string command = parse.CommandResult.Command == root ? "" : " " + parse.CommandResult.Command.Name;
+            stderr.WriteLine($"error: {ModelFile.OneLine(parse.Errors[0].Message)} Run 'mlnet-retrieval{command} --help' for the options.");
+            return ExitCodes.UsageError;
+        }
+
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null,
+            });
+        }
+        catch (Exception e) when (Classify(e, cancellationToken) is int exitCode)
+        {
+            stderr.WriteLine(exitCode == ExitCodes.Cancelled ? "error: cancelled; no output file was written." : "error: " + Describe(e));
+            if (verbose)
+                stderr.WriteLine(e.ToString());
+            return exitCode;
+        }
+    }
+
+    /// <summary>Maps an exception to an exit code; every exception is reported, none escapes as a crash.</summary>
+    private static int? Classify(Exception e, CancellationToken cancellationToken) => e switch
+    {
+        OperationCanceledException when cancellationToken.IsCancellationRequested => ExitCodes.Cancelled,
+        UsageException => ExitCodes.UsageError,
+        ArgumentException => ExitCodes.UsageError,
+        _ => ExitCodes.DataError,
+    };
+
+    /// <summary>Returns the message as one line, without the " (Parameter 'x')" suffix that .NET appends to argument errors.</summary>
+    private static string Describe(Exception e)
+    {
+        string message = e is ArgumentException argument && argument.ParamName is { } name
+            ? argument.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)
+            : e.Message;
+        message = ModelFile.OneLine(message);
+        return e is UsageException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
+            ? message
+            : $"{message} ({e.GetType().Name}; rerun with --verbose for details)";
+    }
+}
+
+/// <summary>State shared by the commands of one run: the console, cancellation and the global options.</summary>
+internal sealed class CliContext(CliConsole console, CancellationToken cancellationToken)
+{
+    public CliConsole Console { get; } = console;
+
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    public Option<bool> Json { get; } = new("--json")
+    {
+        Description = "Print results as JSON on standard output instead of tables.",
+        Recursive = true,
+    };
+
+    public Option<bool> Quiet { get; } = new("--quiet", "-q")
+    {
+        Description = "Hide progress bars and informational messages; results and errors still print.",
+        Recursive = true,
+    };
+
+    public Option<bool> Verbose { get; } = new("--verbose")
+    {
+        Description = "On an error, also print the exception with its stack trace.",
+        Recursive = true,
+    };
+
+    public static Option<int> CreateThreadsOption(string what) => new("--threads")
+    {
+        Description = $"Worker threads for {what}; 0 uses every core.",
+        HelpName = "N",
+        DefaultValueFactory = _ => 0,
+        Validators = { result => { if (result.GetValueOrDefault<int>() < 0) result.AddError("--threads must be 0 (every core) or a positive number of threads."); } },
+    };
+}

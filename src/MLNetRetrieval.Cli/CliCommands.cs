@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Globalization;
+using MLNetRetrieval.Evaluation;
+using MLNetRetrieval.Indexes;
+
+namespace MLNetRetrieval.Cli;
+
+/// <summary>Builds the command tree and parses the option values that several commands share.</summary>
+internal static class CliCommands
+{
+    public static RootCommand CreateRoot(CliContext context)
+    {
+        var root = new RootCommand("Content-based retrieval with ML.NET: build exact k-nearest-neighbor indexes as model zips, search them and evaluate the rankings.");
+        root.Add(context.Json);
+        root.Add(context.Quiet);
+        root.Add(context.Verbose);
+        root.Add(IndexCommand.Create(context));
+        root.Add(SearchCommand.Create(context));
+        root.Add(EvaluateCommand.Create(context));
+        root.Add(DemoCommand.Create(context));
+        return root;
+    }
+
+    public static Option<string> CreateScoringOption() => CreateChoice(
+        "--scoring",
+        "How queries are scored: 'transform' runs the loaded model's ML.NET Transform one row at a time; 'batch' calls the index's batch search on --threads threads and needs a model without transforms before the search (no --normalize); 'auto' picks batch when allowed. Both paths return the same ids and distances.",
+        "auto",
+        "auto", "transform", "batch");
+
+    public static ScoringPath ParseScoring(string name) => name switch
+    {
+        "transform" => ScoringPath.Transform,
+        "batch" => ScoringPath.Batch,
+        _ => ScoringPath.Auto,
+    };
+
+    public static Option<string> CreateChoice(string name, string description, string defaultValue, params string[] choices)
+    {
+        var option = new Option<string>(name)
+        {
+            Description = description,
+            DefaultValueFactory = _ => defaultValue,
+        };
+        option.AcceptOnlyFromAmong(choices);
+        return option;
+    }
+
+    public static DistanceMetric ParseMetric(string name) => name switch
+    {
+        "ip" => DistanceMetric.InnerProduct,
+        "cosine" => DistanceMetric.Cosine,
+        _ => DistanceMetric.SquaredEuclidean,
+    };
+
+    public static string MetricName(DistanceMetric metric) => metric switch
+    {
+        DistanceMetric.InnerProduct => "ip",
+        DistanceMetric.Cosine => "cosine",
+        _ => "l2",
+    };
+
+    public static TieHandling ParseTies(string name) => name == "average" ? TieHandling.Average : TieHandling.AsRanked;
+
+    public static JudgmentProtocol ParseProtocol(string name) => name switch
+    {
+        "easy" => JudgmentProtocol.Easy,
+        "medium" => JudgmentProtocol.Medium,
+        "hard" => JudgmentProtocol.Hard,
+        _ => JudgmentProtocol.Standard,
+    };
+
+    /// <summary>Creates an option that takes a comma-separated list of cutoffs, each at least 1.</summary>
+    public static Option<int[]> CreateCutoffsOption(string name, string description, int[] defaultValue) => new(name)
+    {
+        Description = description,
+        HelpName = "K,K,...",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            string text = string.Join(',', result.Tokens.Select(token => token.Value));
+            var cutoffs = new List<int>();
+            foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (part.Length == 0)
+                    continue;
+                if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int cutoff) || cutoff < 1)
+                {
+                    result.AddError($"{name}: '{part}' is not a cutoff; give integers >= 1 separated by commas, for example 1,10,100.");
+                    return [];
+                }
+
+                cutoffs.Add(cutoff);
+            }
+
+            return cutoffs.ToArray();
+        },
+    };
+
+    /// <summary>Creates the --k option; the value must be at least 1.</summary>
+    public static Option<int?> CreateKOption(string description) => new("--k")
+    {
+        Description = description,
+        HelpName = "N",
+        Validators = { result => { if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--k must be at least 1."); } },
+    };
+
+    public static string FormatBytes(long bytes) => bytes switch
+    {
+        < 1024 => bytes.ToString(CultureInfo.InvariantCulture) + " B",
+        < 1024 * 1024 => (bytes / 1024.0).ToString("F1", CultureInfo.InvariantCulture) + " KiB",
+        _ => (bytes / (1024.0 * 1024.0)).ToString("F1", CultureInfo.InvariantCulture) + " MiB",
+    };
+
+    public static string FormatSeconds(double seconds) => seconds.ToString("F2", CultureInfo.InvariantCulture) + " s";
+}

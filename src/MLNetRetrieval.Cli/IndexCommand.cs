@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Microsoft.ML;
+using MLNetRetrieval.IO;
+using MLNetRetrieval.Transforms;
+using Spectre.Console;
+
+namespace MLNetRetrieval.Cli;
+
+/// <summary>
+/// <c>index</c>: reads a vector file, fits an exact index (after optional L2 normalization) and
+/// saves the fitted pipeline with <c>ml.Model.Save</c>.
+/// </summary>
+internal static class IndexCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var input = new VectorInputOptions("--input", "Vector file to index (the collection).");
+        Option<string> metric = CliCommands.CreateChoice("--metric",
+            "Distance between vectors: 'l2' squared Euclidean, 'ip' negative inner product, 'cosine' 1 - cosine similarity. Smaller is closer for all three.",
+            "l2", "l2", "ip", "cosine");
+        Option<int?> k = CliCommands.CreateKOption("Neighbors stored per query (k); search and evaluate can return at most this many. Default: 10.");
+        var excludeSelf = new Option<bool>("--exclude-self")
+        {
+            Description = "Leave-one-out: a query whose id is in the collection never gets itself as a neighbor. Use it when the queries are the collection itself, with the same ids.",
+        };
+        var normalize = new Option<bool>("--normalize")
+        {
+            Description = "Scale every vector to unit L2 norm (ML.NET NormalizeLpNorm) before indexing; the saved model applies it to queries too.",
+        };
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = "Model zip to write; an existing file is replaced.",
+            HelpName = "FILE",
+            Required = true,
+        };
+        Option<int> threads = CliContext.CreateThreadsOption("building the index");
+
+        var command = new Command("index", "Build an exact k-nearest-neighbor index over a vector file and save it as an ML.NET model zip.");
+        input.AddTo(command);
+        command.Add(metric);
+        command.Add(k);
+        command.Add(excludeSelf);
+        command.Add(normalize);
+        command.Add(output);
+        command.Add(threads);
+        command.SetAction(parse => Run(context, new IndexSettings(
+            input, parse,
+            CliCommands.ParseMetric(parse.GetValue(metric)!),
+            parse.GetValue(k) ?? NeighborSearchOptions.Defaults.NumberOfNeighbors,
+            parse.GetValue(excludeSelf),
+            parse.GetValue(normalize),
+            parse.GetValue(output)!,
+            parse.GetValue(threads),
+            parse.GetValue(context.Json))));
+        return command;
+    }
+
+    private sealed record IndexSettings(VectorInputOptions Input, ParseResult Parse, Indexes.DistanceMetric Metric, int K,
+        bool ExcludeSelf, bool Normalize, string Output, int Threads, bool Json);
+
+    private static int Run(CliContext context, IndexSettings settings)
+    {
+        CliConsole console = context.Console;
+        var clock = Stopwatch.StartNew();
+        string inputPath = settings.Parse.GetValue(settings.Input.Path)!;
+        using var zip = new AtomicFile(settings.Output);
+        VectorSet vectors = settings.Input.Read(settings.Parse);
+        context.CancellationToken.ThrowIfCancellationRequested();
+
+        var ml = new MLContext(seed: 1);
+        IDataView view = VectorViews.Create(ml, vectors);
+        ITransformer model = console.RunWithProgress("Indexing", vectors.Count, sink =>
+        {
+            var options = new ExactIndexingEstimator.Options
+            {
+                FeatureColumnName = VectorViews.FeatureColumn,
+                IdColumnName = VectorViews.IdColumn,
+                LabelColumnName = vectors.Labels is null ? null : VectorViews.LabelColumn,
+                NumberOfNeighbors = settings.K,
+                Metric = settings.Metric,
+                ExcludeSelf = settings.ExcludeSelf,
+                NumberOfThreads = settings.Threads,
+                Progress = new IndexingProgressSink(sink),
+                CancellationToken = context.CancellationToken,
+            };
+            IEstimator<ITransformer> pipeline = ml.Retrieval().IndexExact(options);
+            if (settings.Normalize)
+                pipeline = ml.Transforms.NormalizeLpNorm(VectorViews.FeatureColumn).Append(pipeline);
+            return pipeline.Fit(view);
+        });
+
+        context.CancellationToken.ThrowIfCancellationRequested();
+        ml.Model.Save(model, view.Schema, zip.TemporaryPath);
+        zip.Commit();
+        long zipBytes = new FileInfo(zip.Path).Length;
+        double seconds = clock.Elapsed.TotalSeconds;
+
+        if (settings.Json)
+        {
+            console.WriteJson(new
+            {
+                command = "index",
+                input = inputPath,
+                output = zip.Path,
+                rows = vectors.Count,
+                dimension = vectors.Dimension,
+                metric = CliCommands.MetricName(settings.Metric),
+                k = settings.K,
+                excludeSelf = settings.ExcludeSelf,
+                normalize = settings.Normalize,
+                labels = vectors.Labels is not null,
+                zipBytes,
+                seconds,
+            });
+            return ExitCodes.Success;
+        }
+
+        var table = CliConsole.CreateTable().AddColumn("Index").AddColumn("Value");
+        table.AddRow("input", Markup.Escape(inputPath));
+        table.AddRow("rows", vectors.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        table.AddRow("dimension", vectors.Dimension.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        table.AddRow("metric", CliCommands.MetricName(settings.Metric) + (settings.Normalize ? " (vectors L2-normalized)" : ""));
+        table.AddRow("k", settings.K.ToString(System.Globalization.CultureInfo.InvariantCulture) + (settings.ExcludeSelf ? " (self excluded)" : ""));
+        table.AddRow("labels", vectors.Labels is null ? "no" : "yes");
+        table.AddRow("model zip", Markup.Escape(zip.Path));
+        table.AddRow("zip size", CliCommands.FormatBytes(zipBytes));
+        table.AddRow("time", CliCommands.FormatSeconds(seconds));
+        console.Write(table);
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Forwards the estimator's read and index phases to one progress bar, synchronously on the reporting thread.</summary>
+    private sealed class IndexingProgressSink(IProgressSink sink) : IProgress<IndexingProgress>
+    {
+        private string? _phase;
+
+        public void Report(IndexingProgress value)
+        {
+            if (value.Phase != _phase)
+            {
+                _phase = value.Phase;
+                sink.Restart(value.Phase == "read" ? "Reading rows" : "Indexing", value.Total);
+            }
+
+            sink.Set(value.Done);
+        }
+    }
+}

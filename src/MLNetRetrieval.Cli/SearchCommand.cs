@@ -1,0 +1,155 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Microsoft.ML;
+using MLNetRetrieval.IO;
+using MLNetRetrieval.Transforms;
+using Spectre.Console;
+
+namespace MLNetRetrieval.Cli;
+
+/// <summary><c>search</c>: scores query vectors with a saved model and writes one CSV row per neighbor.</summary>
+internal static class SearchCommand
+{
+    public const string CsvHeader = "query_id,rank,neighbor_id,distance,neighbor_label";
+
+    public static Command Create(CliContext context)
+    {
+        var model = new Option<string>("--model", "-m")
+        {
+            Description = "Model zip written by the index command.",
+            HelpName = "FILE",
+            Required = true,
+        };
+        var queries = new VectorInputOptions("--queries", "Vector file with the queries; ids from --ids or --id-column name the queries in the output (default: row numbers from 0).");
+        Option<int?> k = CliCommands.CreateKOption("Neighbors written per query; at most the model's k, which is also the default.");
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = $"CSV file to write, with the header {CsvHeader}; '-' writes to standard output. An existing file is replaced.",
+            HelpName = "FILE",
+            Required = true,
+        };
+        Option<string> scoring = CliCommands.CreateScoringOption();
+        Option<int> threads = CliContext.CreateThreadsOption("batch scoring (--scoring batch or auto)");
+
+        var command = new Command("search", "Find the nearest neighbors of query vectors with a saved model and write them as CSV.");
+        command.Add(model);
+        queries.AddTo(command);
+        command.Add(k);
+        command.Add(output);
+        command.Add(scoring);
+        command.Add(threads);
+        command.SetAction(parse => Run(context, parse.GetValue(model)!, queries, parse, parse.GetValue(k), parse.GetValue(output)!,
+            CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(context.Json)));
+        return command;
+    }
+
+    private static int Run(CliContext context, string modelPath, VectorInputOptions queryOptions, ParseResult parse,
+        int? requestedK, string outputPath, ScoringPath scoring, int threads, bool json)
+    {
+        CliConsole console = context.Console;
+        var clock = Stopwatch.StartNew();
+        bool toStdout = outputPath == "-";
+        using AtomicFile? file = toStdout ? null : new AtomicFile(outputPath);
+
+        var ml = new MLContext(seed: 1);
+        ModelFile model = ModelFile.Load(ml, modelPath);
+        int k = requestedK ?? model.Searcher.NumberOfNeighbors;
+        QueryScoring.CheckK(model, k);
+        QueryScoring.Resolve(model, scoring);
+        string queriesPath = parse.GetValue(queryOptions.Path)!;
+        VectorSet queries = queryOptions.Read(parse);
+        IEnumerable<ScoredQuery> scored = QueryScoring.Score(ml, model, queries, queriesPath, k, scoring, threads, context.CancellationToken);
+        ScoringPath used = QueryScoring.Resolve(model, scoring);
+
+        long written = console.RunWithProgress("Searching", queries.Count, sink =>
+        {
+            using TextWriter writer = toStdout ? new NonClosingWriter(console.Out) : CsvText.CreateWriter(file!.TemporaryPath);
+            long rows = WriteCsv(writer, scored, model.Searcher, sink);
+            writer.Flush();
+            return rows;
+        });
+        file?.Commit();
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        if (json && !toStdout)
+        {
+            console.WriteJson(new
+            {
+                command = "search",
+                model = model.Path,
+                queries = queriesPath,
+                output = file!.Path,
+                queryCount = queries.Count,
+                k,
+                rowsWritten = written,
+                scoring = used.ToString().ToLowerInvariant(),
+                seconds,
+            });
+        }
+        else if (!toStdout)
+        {
+            var table = CliConsole.CreateTable().AddColumn("Search").AddColumn("Value");
+            table.AddRow("queries", queries.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            table.AddRow("k", k.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            table.AddRow("rows written", written.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            table.AddRow("scoring", used.ToString().ToLowerInvariant());
+            table.AddRow("output", Markup.Escape(file!.Path));
+            table.AddRow("time", CliCommands.FormatSeconds(seconds));
+            console.Write(table);
+        }
+        else
+        {
+            console.Info($"Wrote {written} rows for {queries.Count} queries in {CliCommands.FormatSeconds(seconds)}.");
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Writes the header and one row per returned neighbor, skipping padding (−1); returns the number of data rows.</summary>
+    internal static long WriteCsv(TextWriter writer, IEnumerable<ScoredQuery> scored, NeighborSearcher searcher, IProgressSink sink)
+    {
+        writer.WriteLine(CsvHeader);
+        long rows = 0;
+        foreach (ScoredQuery query in scored)
+        {
+            string queryId = CsvText.Format(query.QueryId);
+            ReadOnlySpan<long> ids = query.Ids.Span;
+            ReadOnlySpan<float> distances = query.Distances.Span;
+            for (int i = 0; i < ids.Length; i++)
+            {
+                if (ids[i] == Evaluation.RankedList.Padding)
+                    continue;
+                writer.Write(queryId);
+                writer.Write(',');
+                writer.Write(CsvText.Format(i + 1));
+                writer.Write(',');
+                writer.Write(CsvText.Format(ids[i]));
+                writer.Write(',');
+                writer.Write(CsvText.Format(distances[i]));
+                writer.Write(',');
+                writer.WriteLine(CsvText.Quote(searcher.GetLabel(ids[i]) ?? ""));
+                rows++;
+            }
+
+            sink.Advance(1);
+        }
+
+        return rows;
+    }
+
+    /// <summary>Lets a using block flush standard output without closing it.</summary>
+    private sealed class NonClosingWriter(TextWriter inner) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => inner.Encoding;
+
+        public override void Write(char value) => inner.Write(value);
+
+        public override void Write(string? value) => inner.Write(value);
+
+        public override void WriteLine(string? value) => inner.WriteLine(value);
+
+        public override void Flush() => inner.Flush();
+
+        protected override void Dispose(bool disposing) => inner.Flush();
+    }
+}
