@@ -24,7 +24,7 @@ public sealed record CrossValidatedAccuracy(double Mean, double StandardDeviatio
 /// distinct training scores, plus +∞ (reject all), change accuracy, so those are the candidates. Among
 /// candidates of equal accuracy the smallest wins. The threshold applied is the midpoint between the
 /// winning score and the next lower distinct training score, which classifies the training pairs
-/// identically but does not sit on a training pair; the lowest score and +∞ are used as they are.
+/// identically but does not sit on a training pair. The lowest score and +∞ are used as they are.
 /// </remarks>
 internal static class KFoldAccuracy
 {

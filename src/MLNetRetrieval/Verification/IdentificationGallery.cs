@@ -117,11 +117,11 @@ public sealed class IdentificationGallery
             throw new ArgumentException($"The probe array has {probes.Length} values, which is not a multiple of the gallery dimension {Dimension}.", nameof(probes));
         float[] normalized = Normalize(probes, Dimension, nameof(probes));
         int probeCount = probes.Length / Dimension;
-        int wanted = Math.Min(candidateCount, _identities.Length);
+        int requested = Math.Min(candidateCount, _identities.Length);
 
         // A best-of search must look past repeated images of one identity, so it ranks the whole
         // gallery; mean templates are one row per identity.
-        int k = Template == GalleryTemplate.MeanEmbedding ? wanted : _index.Count;
+        int k = Template == GalleryTemplate.MeanEmbedding ? requested : _index.Count;
         var ids = new long[checked(probeCount * k)];
         var distances = new float[ids.Length];
         if (probeCount > 0)
@@ -132,8 +132,8 @@ public sealed class IdentificationGallery
         for (int p = 0; p < probeCount; p++)
         {
             Array.Clear(seen);
-            var candidates = new List<IdentificationCandidate>(wanted);
-            for (int j = 0; j < k && candidates.Count < wanted; j++)
+            var candidates = new List<IdentificationCandidate>(requested);
+            for (int j = 0; j < k && candidates.Count < requested; j++)
             {
                 long id = ids[(p * k) + j];
                 if (id < 0)

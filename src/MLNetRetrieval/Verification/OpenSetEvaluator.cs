@@ -17,7 +17,7 @@ public sealed class OpenSetEvaluatorOptions
 /// <param name="Threshold">The similarity threshold T.</param>
 /// <param name="FalsePositiveIdentificationRate">FPIR(T): share of non-mated probes with a candidate at or above T.</param>
 /// <param name="DetectionAndIdentificationRate">DIR(T, R): share of mated probes whose mate is within rank R and at or above T.</param>
-/// <param name="BelowResolution">True when the point answers an FPIR target below 1 / non-mated probes, so FPIR = 0 was the only choice.</param>
+/// <param name="BelowResolution">True when the point was chosen for an FPIR target below 1 / non-mated probes, so FPIR = 0 was the only choice.</param>
 public readonly record struct OpenSetOperatingPoint(float Threshold, double FalsePositiveIdentificationRate, double DetectionAndIdentificationRate, bool BelowResolution)
 {
     /// <summary>FNIR(T, R) = 1 − DIR(T, R): share of mated probes whose mate is missed.</summary>

@@ -3,7 +3,7 @@ namespace MLNetRetrieval.Verification;
 /// <summary>How the k-fold accuracy protocol splits the pairs into folds.</summary>
 public enum FoldAssignment : byte
 {
-    /// <summary>Fold f holds pairs [f·n/k, (f+1)·n/k) in input order, as in the LFW pairs file.</summary>
+    /// <summary>Fold f contains pairs [f·n/k, (f+1)·n/k) in input order, as in the LFW pairs file.</summary>
     Contiguous = 0,
 
     /// <summary>The pairs are shuffled with <see cref="VerificationEvaluatorOptions.Seed"/>, then split contiguously.</summary>

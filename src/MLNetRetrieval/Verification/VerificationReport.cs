@@ -27,7 +27,7 @@ public sealed record VerificationReport(
     /// <summary>Formats the metrics of several reports side by side, one column per report.</summary>
     /// <param name="reports">Column title and report, in column order.</param>
     /// <returns>
-    /// A plain-text table. A TAR@FAR value whose target is below 1/N is marked "*" and a footnote says
+    /// A plain-text table. A TAR@FAR value whose target is below 1/N is marked "*" and a footnote explains that
     /// it is the FAR = 0 point.
     /// </returns>
     public static string FormatTable(IReadOnlyList<(string Title, VerificationReport Report)> reports)

@@ -57,7 +57,7 @@ public sealed class PairGeneratorTests
     [Fact]
     public void SamePairsUniformOverPairs()
     {
-        // Class "a" holds 10 of the 20 same-label pairs, so about half of the draws come from it.
+        // Class "a" has 10 of the 20 same-label pairs, so about half of the draws come from it.
         LabeledPair[] pairs = PairGenerator.Generate(Labels, new PairSamplingOptions { SamePairCount = 4000, DifferentPairCount = 0, Seed = 3, WithReplacement = true });
         double shareOfA = pairs.Count(p => Labels[p.First] == "a") / 4000.0;
 

@@ -173,7 +173,10 @@ public sealed class VerificationEvaluatorTests
                 if (!isSame[g] || isSame[i])
                     continue;
                 pairs++;
-                wins += scores[g] > scores[i] ? 1 : scores[g] == scores[i] ? 0.5 : 0;
+                if (scores[g] > scores[i])
+                    wins += 1;
+                else if (scores[g] == scores[i])
+                    wins += 0.5;
             }
         }
 
