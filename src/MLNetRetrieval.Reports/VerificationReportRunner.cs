@@ -19,8 +19,8 @@ public sealed class VerificationRunOptions
 
     /// <summary>
     /// Vector file to evaluate (any format <see cref="VectorFile.Read"/> accepts). Null uses the
-    /// Fashion-MNIST test split: the copy beside the assembly in data/fashion-mnist/, else Debian's
-    /// /usr/share/datasets/fashion-mnist/.
+    /// Fashion-MNIST test split: the copy in data/fashion-mnist/ below the application base directory
+    /// (where the CLI build puts it), else Debian's /usr/share/datasets/fashion-mnist/.
     /// </summary>
     public string? VectorsPath { get; set; }
 
