@@ -121,10 +121,9 @@ internal static class VerifyCommand
             Evaluation = settings.Evaluation,
             Kinds = settings.Kinds,
         };
-        console.Info($"Verifying {vectorsPath} with labels from {labelsPath}.");
-        // The runner's own lines (progress, then the table) are dropped: the table goes to standard
-        // output below, so --json and --quiet control what is printed.
-        VerificationRunResult result = console.RunWithProgress("Scoring pairs", 1, sink =>
+        // The runner also writes progress lines and the table to its writer. They are dropped because
+        // the table is printed to standard output below, where --json and --quiet decide what appears.
+        VerificationRunResult result = console.RunWithProgress("Verifying", 1, sink =>
         {
             VerificationRunResult finished = VerificationReportRunner.Run(options, TextWriter.Null, context.CancellationToken);
             sink.Advance(1);
@@ -173,7 +172,7 @@ internal static class VerifyCommand
                     continue;
                 if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) || !(rate > 0 && rate <= 1))
                 {
-                    result.AddError($"--far: '{part}' is not a false accept rate; give fractions in (0, 1] separated by commas, for example 1e-1,1e-2,1e-3.");
+                    result.AddError($"--far: '{part}' is not a valid false accept rate. Give fractions in (0, 1] separated by commas, for example 1e-1,1e-2,1e-3.");
                     return [];
                 }
 
@@ -181,7 +180,7 @@ internal static class VerifyCommand
             }
 
             if (rates.Count == 0)
-                result.AddError("--far is empty; give at least one false accept rate in (0, 1], for example 1e-2.");
+                result.AddError("--far is empty. Give at least one false accept rate in (0, 1], for example 1e-2.");
             return rates.ToArray();
         },
     };
@@ -195,7 +194,7 @@ internal static class VerifyCommand
 
     private static string KindName(PairScoreKind kind) => kind == PairScoreKind.Cosine ? "cosine" : "l2";
 
-    /// <summary>Returns the vector and label files to read: the given pair, or the Fashion-MNIST test split.</summary>
+    /// <summary>Returns the vector and label files to read, which are the given pair or else the Fashion-MNIST test split.</summary>
     /// <exception cref="UsageException">Only one of --vectors and --labels is given.</exception>
     /// <exception cref="FileNotFoundException">Neither copy of Fashion-MNIST exists.</exception>
     private static (string Vectors, string Labels) ResolveData(string? vectorsPath, string? labelsPath)
@@ -203,12 +202,12 @@ internal static class VerifyCommand
         if (vectorsPath is not null)
         {
             return labelsPath is null
-                ? throw new UsageException($"--vectors {vectorsPath} needs --labels FILE with one label per vector; genuine and impostor pairs are drawn from the labels.")
+                ? throw new UsageException($"--vectors {vectorsPath} needs --labels FILE with one label per vector, because genuine and impostor pairs are drawn from the labels.")
                 : (vectorsPath, labelsPath);
         }
 
         if (labelsPath is not null)
-            throw new UsageException($"--labels {labelsPath} applies only with --vectors; the default Fashion-MNIST data brings its own labels.");
+            throw new UsageException($"--labels {labelsPath} applies only with --vectors. Drop it to use the default Fashion-MNIST data, which has its own labels.");
 
         string[] folders = [Path.Combine(AppContext.BaseDirectory, DemoCommand.DataFolder), DebianDataFolder];
         foreach (string folder in folders)
@@ -232,7 +231,7 @@ internal static class VerifyCommand
     {
         long requested = (long)pairs.SamePairCount + pairs.DifferentPairCount;
         if (foldCount > requested)
-            throw new UsageException($"--folds {foldCount} is more than the {requested} pairs requested; use at most one fold per pair, or 0 to skip the accuracy.");
+            throw new UsageException($"--folds {foldCount} is more than the {requested} pairs requested. Use at most one fold per pair, or 0 to skip the accuracy.");
         if (pairs.WithReplacement)
             return;
 
@@ -247,10 +246,10 @@ internal static class VerifyCommand
 
         if (pairs.SamePairCount > same)
             throw new UsageException(string.Create(CultureInfo.InvariantCulture,
-                $"--same-pairs {pairs.SamePairCount} is more than the {same} distinct same-label pairs in {labelsPath}; request fewer or pass --with-replacement."));
+                $"--same-pairs {pairs.SamePairCount} is more than the {same} distinct same-label pairs in {labelsPath}. Request fewer or pass --with-replacement."));
         if (pairs.DifferentPairCount > total - same)
             throw new UsageException(string.Create(CultureInfo.InvariantCulture,
-                $"--different-pairs {pairs.DifferentPairCount} is more than the {total - same} distinct different-label pairs in {labelsPath}; request fewer or pass --with-replacement."));
+                $"--different-pairs {pairs.DifferentPairCount} is more than the {total - same} distinct different-label pairs in {labelsPath}. Request fewer or pass --with-replacement."));
     }
 
     private static void WriteJson(CliConsole console, VerifySettings settings, string vectorsPath, string labelsPath, VerificationRunResult result, double seconds)
