@@ -120,7 +120,7 @@ internal static class EvaluateCommand
             string relevance = judgments is null ? "labels" : $"judgments in {settings.JudgmentsPath} ({settings.Protocol.ToString().ToLowerInvariant()} protocol)";
             string[] notes =
             [
-                string.Create(CultureInfo.InvariantCulture, $"Model: {model.Path} ({model.Searcher.IndexKind} index of {model.Searcher.Count} vectors, k = {k})."),
+                string.Create(CultureInfo.InvariantCulture, $"Model: {model.Path} (index type {model.Searcher.IndexKind}, {model.Searcher.Count} vectors, k = {k})."),
                 string.Create(CultureInfo.InvariantCulture, $"Queries: {queriesPath} ({queries.Count} vectors), relevance from {relevance}, ties: {report.TieHandling}."),
             ];
             WriteReport(console, settings.ReportFolder, Path.GetFileNameWithoutExtension(model.Path), report, "Ranking evaluation", notes);
