@@ -186,6 +186,20 @@ public sealed class CliVerifyTests
     }
 
     [Fact]
+    public void VerifyCancelledExits130()
+    {
+        string report = Path.Combine(CliHarness.TempDirectory(), "report");
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+
+        CliResult result = CliHarness.Run(cancellation.Token, "verify", "--same-pairs", "100", "--different-pairs", "100", "--out", report);
+
+        Assert.Equal(130, result.ExitCode);
+        CliHarness.AssertOneErrorLine(result, "cancelled");
+        Assert.False(Directory.Exists(report));
+    }
+
+    [Fact]
     public void EvaluateReportWritesPlotAndPage()
     {
         string folder = CliHarness.TempDirectory();
