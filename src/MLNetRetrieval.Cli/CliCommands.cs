@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using MLNetRetrieval.Evaluation;
 using MLNetRetrieval.Indexes;
+using MLNetRetrieval.Reports;
 
 namespace MLNetRetrieval.Cli;
 
@@ -10,13 +11,14 @@ internal static class CliCommands
 {
     public static RootCommand CreateRoot(CliContext context)
     {
-        var root = new RootCommand("Content-based retrieval with ML.NET: build exact k-nearest-neighbor indexes as model zips, search them and evaluate the rankings.");
+        var root = new RootCommand("Content-based retrieval with ML.NET: build exact k-nearest-neighbor indexes as model zips, search them, evaluate the rankings and measure 1:1 verification.");
         root.Add(context.Json);
         root.Add(context.Quiet);
         root.Add(context.Verbose);
         root.Add(IndexCommand.Create(context));
         root.Add(SearchCommand.Create(context));
         root.Add(EvaluateCommand.Create(context));
+        root.Add(VerifyCommand.Create(context));
         root.Add(DemoCommand.Create(context));
         return root;
     }
@@ -102,6 +104,13 @@ internal static class CliCommands
         Description = description,
         HelpName = "N",
         Validators = { result => { if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--k must be at least 1."); } },
+    };
+
+    /// <summary>Creates the --report option of the ranking commands (evaluate, demo).</summary>
+    public static Option<string?> CreateRankingReportOption() => new("--report")
+    {
+        Description = $"Also writes an HTML report with a Recall@R plot (PNG) into DIR: {RankingReportWriter.RecallPlotFileName}, one point per Recall@K cutoff, and {RankingReportWriter.PageFileName}. The folder is created when missing, and files of those names are replaced.",
+        HelpName = "DIR",
     };
 
     public static string FormatBytes(long bytes) => bytes switch

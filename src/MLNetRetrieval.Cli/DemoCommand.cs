@@ -43,6 +43,7 @@ internal static class DemoCommand
             "How the reloaded model rescores the images: 'transform' runs its ML.NET Transform one row at a time; 'batch' (and 'auto') call the index's batch search on --threads threads. The first scoring always uses the batch search.",
             "auto", "auto", "transform", "batch");
         Option<int> threads = CliContext.CreateThreadsOption("indexing and batch scoring");
+        Option<string?> reportFolder = CliCommands.CreateRankingReportOption();
 
         var command = new Command("demo", "Leave-one-out retrieval on the bundled Fashion-MNIST test split (10000 images): index, score, evaluate, save, reload and rescore.");
         command.Add(output);
@@ -50,8 +51,9 @@ internal static class DemoCommand
         command.Add(limit);
         command.Add(scoring);
         command.Add(threads);
+        command.Add(reportFolder);
         command.SetAction(parse => Run(context, parse.GetValue(output), parse.GetValue(k), parse.GetValue(limit),
-            CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(context.Json)));
+            CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(reportFolder), parse.GetValue(context.Json)));
         return command;
     }
 
@@ -75,7 +77,7 @@ internal static class DemoCommand
         return new VectorSet(values, count, all.Dimension, ids, all.Labels![..count], images);
     }
 
-    private static int Run(CliContext context, string? outputPath, int? requestedK, int? limit, ScoringPath scoring, int threads, bool json)
+    private static int Run(CliContext context, string? outputPath, int? requestedK, int? limit, ScoringPath scoring, int threads, string? reportFolder, bool json)
     {
         CliConsole console = context.Console;
         CancellationToken cancellation = context.CancellationToken;
@@ -144,6 +146,16 @@ internal static class DemoCommand
             });
             Lap("rescore", "rescore", clock, timings);
             timings.Add(new DemoStep("total", "total", total.Elapsed.TotalSeconds));
+
+            if (reportFolder is not null)
+            {
+                string[] notes =
+                [
+                    string.Create(CultureInfo.InvariantCulture, $"Fashion-MNIST t10k, leave-one-out: {images.Count} images of {images.Dimension} raw pixels, exact search by squared L2, k = {k}."),
+                    "Relevant items are the other images with the query's class label.",
+                ];
+                EvaluateCommand.WriteReport(console, reportFolder, "raw pixels, squared L2", report, "Fashion-MNIST retrieval demo", notes);
+            }
 
             var summary = new DemoSummary(images.Count, images.Dimension, k, report, zip.Path, zipBytes, outputPath is not null,
                 rescoring, firstDifference, timings);

@@ -4,6 +4,7 @@ using System.Globalization;
 using Microsoft.ML;
 using MLNetRetrieval.Evaluation;
 using MLNetRetrieval.IO;
+using MLNetRetrieval.Reports;
 using Spectre.Console;
 
 namespace MLNetRetrieval.Cli;
@@ -42,6 +43,7 @@ internal static class EvaluateCommand
             Description = "Also write one CSV row of metrics per query to this file.",
             HelpName = "FILE",
         };
+        Option<string?> reportFolder = CliCommands.CreateRankingReportOption();
         Option<string> scoring = CliCommands.CreateScoringOption();
         Option<int> threads = CliContext.CreateThreadsOption("batch scoring (--scoring batch or auto)");
 
@@ -55,6 +57,7 @@ internal static class EvaluateCommand
         command.Add(ties);
         command.Add(leaveOneOut);
         command.Add(perQuery);
+        command.Add(reportFolder);
         command.Add(scoring);
         command.Add(threads);
         command.SetAction(parse =>
@@ -67,7 +70,7 @@ internal static class EvaluateCommand
             };
             var settings = new EvaluateSettings(parse.GetValue(model)!, queries, parse, parse.GetValue(judgments),
                 parse.GetResult(protocol) is { Implicit: false }, CliCommands.ParseProtocol(parse.GetValue(protocol)!), metrics,
-                parse.GetValue(leaveOneOut), parse.GetValue(perQuery), CliCommands.ParseScoring(parse.GetValue(scoring)!),
+                parse.GetValue(leaveOneOut), parse.GetValue(perQuery), parse.GetValue(reportFolder), CliCommands.ParseScoring(parse.GetValue(scoring)!),
                 parse.GetValue(threads), parse.GetValue(context.Json));
             return Run(context, settings);
         });
@@ -76,7 +79,7 @@ internal static class EvaluateCommand
 
     private sealed record EvaluateSettings(string ModelPath, VectorInputOptions Queries, ParseResult Parse, string? JudgmentsPath,
         bool ProtocolGiven, JudgmentProtocol Protocol, RankingEvaluatorOptions Metrics, bool LeaveOneOut, string? PerQueryPath,
-        ScoringPath Scoring, int Threads, bool Json);
+        string? ReportFolder, ScoringPath Scoring, int Threads, bool Json);
 
     private static int Run(CliContext context, EvaluateSettings settings)
     {
@@ -110,6 +113,17 @@ internal static class EvaluateCommand
             using (StreamWriter writer = CsvText.CreateWriter(perQueryFile.TemporaryPath))
                 WritePerQuery(writer, report);
             perQueryFile.Commit();
+        }
+
+        if (settings.ReportFolder is not null)
+        {
+            string relevance = judgments is null ? "labels" : $"judgments in {settings.JudgmentsPath} ({settings.Protocol.ToString().ToLowerInvariant()} protocol)";
+            string[] notes =
+            [
+                string.Create(CultureInfo.InvariantCulture, $"Model: {model.Path} (index type {model.Searcher.IndexKind}, {model.Searcher.Count} vectors, k = {k})."),
+                string.Create(CultureInfo.InvariantCulture, $"Queries: {queriesPath} ({queries.Count} vectors), relevance from {relevance}, ties: {report.TieHandling}."),
+            ];
+            WriteReport(console, settings.ReportFolder, Path.GetFileNameWithoutExtension(model.Path), report, "Ranking evaluation", notes);
         }
 
         if (settings.Json)
@@ -172,6 +186,16 @@ internal static class EvaluateCommand
             yield return query;
             sink.Advance(1);
         }
+    }
+
+    /// <summary>Writes the Recall@R plot and the HTML page of <paramref name="report"/> into <paramref name="folder"/> (--report).</summary>
+    /// <exception cref="InvalidDataException">No query was evaluated, so there is nothing to plot.</exception>
+    internal static void WriteReport(CliConsole console, string folder, string seriesTitle, RankingReport report, string pageTitle, IEnumerable<string> notes)
+    {
+        if (report.EvaluatedQueryCount == 0)
+            throw new InvalidDataException($"--report {folder}: no query was evaluated because none has a relevant item, so there is no Recall@R to plot. Check the labels or judgments.");
+        string page = RankingReportWriter.Write(folder, [(seriesTitle, report)], pageTitle, notes);
+        console.Info($"Report written to {page} with {Path.Combine(folder, RankingReportWriter.RecallPlotFileName)}.");
     }
 
     internal static Table MetricsTable(RankingReport report)
