@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace MLNetRetrieval.Kernels;
 
@@ -25,24 +24,19 @@ internal static unsafe class PqKernels
 
     /// <summary>
     /// Writes the ADC distance of each of <paramref name="count"/> codes (layout (count, m)) against
-    /// <paramref name="table"/> (layout (m, 256)) into <paramref name="distances"/>, at <paramref name="width"/>.
-    /// Widths of 256 bits and more use AVX2 gathers when the CPU has them (.NET has no 512-bit gather).
+    /// <paramref name="table"/> (layout (m, 256)) into <paramref name="distances"/>. Every width runs the same
+    /// unrolled loop, bit-identical to <see cref="ScanCodesScalar"/>; the parameter keeps the kernel's signature
+    /// in line with the others.
     /// </summary>
     public static void ScanCodes(ReadOnlySpan<byte> codes, int count, int m, ReadOnlySpan<float> table, Span<float> distances, VectorWidth width)
     {
         CheckScan(codes, count, m, table, distances);
-        if (width >= VectorWidth.Vector256 && Avx2.IsSupported && m >= 8)
+        VectorWidths.EnsureSupported(width);
+        fixed (byte* pCodes = codes)
+        fixed (float* pTable = table, pDistances = distances)
         {
-            fixed (byte* pCodes = codes)
-            fixed (float* pTable = table, pDistances = distances)
-            {
-                ScanCodesGather(pCodes, count, m, pTable, pDistances);
-            }
-
-            return;
+            ScanCodesUnrolled(pCodes, count, m, pTable, pDistances);
         }
-
-        ScanCodesScalar(codes, count, m, table, distances);
     }
 
     /// <summary>Scalar twin of <see cref="ScanCodes"/>: one sum per code, in subspace order.</summary>
@@ -152,70 +146,40 @@ internal static unsafe class PqKernels
     }
 
     /// <summary>
-    /// AVX2 kernel of <see cref="ScanCodes"/>: for 8 codes at a time, gathers 8 table entries per 8 code bytes,
-    /// adds the gathered registers of each code, and reduces the 8 registers to 8 sums with horizontal adds.
-    /// Subspaces past the last multiple of 8 are added one by one.
+    /// Portable kernel of <see cref="ScanCodes"/>: four codes per step in four independent add chains, each in
+    /// subspace order, so results are bit-identical to <see cref="ScanCodesScalar"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScanCodesGather(byte* codes, int count, int m, float* table, float* distances)
+    private static void ScanCodesUnrolled(byte* codes, int count, int m, float* table, float* distances)
     {
-        int wide = m & ~7;
-        Vector256<int> step = Vector256.Create(0, Ksub, 2 * Ksub, 3 * Ksub, 4 * Ksub, 5 * Ksub, 6 * Ksub, 7 * Ksub);
-        Vector256<int> chunkOffset = Vector256.Create(8 * Ksub);
         int i = 0;
-        for (; i + 8 <= count; i += 8)
+        for (; i + 4 <= count; i += 4)
         {
-            byte* block = codes + ((long)i * m);
-            Vector256<float> s0 = GatherSum(block, wide, table, step, chunkOffset);
-            Vector256<float> s1 = GatherSum(block + m, wide, table, step, chunkOffset);
-            Vector256<float> s2 = GatherSum(block + (2 * m), wide, table, step, chunkOffset);
-            Vector256<float> s3 = GatherSum(block + (3 * m), wide, table, step, chunkOffset);
-            Vector256<float> s4 = GatherSum(block + (4 * m), wide, table, step, chunkOffset);
-            Vector256<float> s5 = GatherSum(block + (5 * m), wide, table, step, chunkOffset);
-            Vector256<float> s6 = GatherSum(block + (6 * m), wide, table, step, chunkOffset);
-            Vector256<float> s7 = GatherSum(block + (7 * m), wide, table, step, chunkOffset);
-
-            // hadd(hadd(s0, s1), hadd(s2, s3)) holds the 128-bit-lane sums of s0..s3 in each half.
-            Vector256<float> low = Avx.HorizontalAdd(Avx.HorizontalAdd(s0, s1), Avx.HorizontalAdd(s2, s3));
-            Vector256<float> high = Avx.HorizontalAdd(Avx.HorizontalAdd(s4, s5), Avx.HorizontalAdd(s6, s7));
-            Vector256<float> sums = Avx.Add(Avx.Permute2x128(low, high, 0x20), Avx.Permute2x128(low, high, 0x31));
-            if (wide < m)
+            byte* c0 = codes + ((long)i * m);
+            byte* c1 = c0 + m;
+            byte* c2 = c1 + m;
+            byte* c3 = c2 + m;
+            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+            float* subTable = table;
+            for (int j = 0; j < m; j++)
             {
-                for (int c = 0; c < 8; c++)
-                {
-                    byte* code = block + (c * m);
-                    float tail = 0f;
-                    for (int j = wide; j < m; j++)
-                    {
-                        tail += table[(j * Ksub) + code[j]];
-                    }
-
-                    sums = sums.WithElement(c, sums.GetElement(c) + tail);
-                }
+                s0 += subTable[c0[j]];
+                s1 += subTable[c1[j]];
+                s2 += subTable[c2[j]];
+                s3 += subTable[c3[j]];
+                subTable += Ksub;
             }
 
-            sums.Store(distances + i);
+            distances[i] = s0;
+            distances[i + 1] = s1;
+            distances[i + 2] = s2;
+            distances[i + 3] = s3;
         }
 
         for (; i < count; i++)
         {
             distances[i] = ScoreCode(new ReadOnlySpan<byte>(codes + ((long)i * m), m), new ReadOnlySpan<float>(table, m * Ksub));
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> GatherSum(byte* code, int wide, float* table, Vector256<int> step, Vector256<int> chunkOffset)
-    {
-        Vector256<float> sum = Vector256<float>.Zero;
-        Vector256<int> offset = step;
-        for (int j = 0; j < wide; j += 8)
-        {
-            Vector256<int> index = Avx2.Add(Avx2.ConvertToVector256Int32(code + j), offset);
-            sum = Avx.Add(sum, Avx2.GatherVector256(table, index, 4));
-            offset = Avx2.Add(offset, chunkOffset);
-        }
-
-        return sum;
     }
 
     private static void CheckScan(ReadOnlySpan<byte> codes, int count, int m, ReadOnlySpan<float> table, Span<float> distances)

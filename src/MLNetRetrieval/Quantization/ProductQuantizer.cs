@@ -245,9 +245,9 @@ public sealed partial class ProductQuantizer
     }
 
     /// <summary>
-    /// Writes the table sum of each of <paramref name="count"/> codes into <paramref name="distances"/>, with a
-    /// vectorized kernel. Results agree with <see cref="ComputeAdcDistance"/> to float rounding (the sums may be
-    /// grouped differently).
+    /// Writes the table sum of each of <paramref name="count"/> codes into <paramref name="distances"/>, four codes
+    /// per step. Results are bit-identical to <see cref="ComputeAdcDistance"/>. For a batch of queries over the same
+    /// codes, <see cref="Indexes.PqIndex"/> scores one register's worth of queries per pass, which is several times faster.
     /// </summary>
     /// <param name="codes">Codes, size <paramref name="count"/> × <see cref="CodeSize"/>.</param>
     /// <param name="count">Number of codes.</param>
