@@ -67,8 +67,10 @@ public sealed class RetrievalCatalog
     /// standard transformers; returns them in pipeline order.
     /// </summary>
     /// <remarks>
-    /// A loaded model holds the serialized index inside a value-mapping transformer. This method
-    /// applies each value mapping to a one-row view with the state key, and decodes every state it finds.
+    /// A loaded model stores the serialized index inside a value-mapping transformer. This method
+    /// applies each value mapping to a one-row view with the state key, and decodes every state it
+    /// finds. Within one process the returned searcher shares its decoded state with the loaded
+    /// model's scoring, so search settings changed on it apply to <c>Transform</c> as well.
     /// </remarks>
     public IReadOnlyList<NeighborSearcher> GetSearchers(ITransformer model)
     {
@@ -119,6 +121,9 @@ public sealed class RetrievalCatalog
         VBuffer<ReadOnlyMemory<char>> chunks = default;
         cursor.MoveNext();
         cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(mapped.Schema[SearchColumns.State])(ref chunks);
-        return SearchState.Deserialize(TextPayload.Decode(chunks.GetValues()));
+        ReadOnlyMemory<char>[] values = chunks.GetValues().ToArray();
+        if (values.Length == 0)
+            throw new InvalidDataException("The model's retrieval state column is empty. The model file is damaged or its value mapping was replaced.");
+        return SearchStateCache.GetOrDecode(values[0].ToString(), () => SearchState.Deserialize(TextPayload.Decode(values)));
     }
 }

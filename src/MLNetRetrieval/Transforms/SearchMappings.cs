@@ -144,7 +144,7 @@ internal sealed class RowSearcher
     public RowSearcher(string? header = null, SearchState? state = null)
     {
         if (header is not null && state is not null)
-            _cached = new Cached(header, state);
+            _cached = new Cached(header, SearchStateCache.Add(header, state));
     }
 
     public void Search(NeighborSearchInput input, long queryId, NeighborSearchOutput output)
@@ -193,8 +193,10 @@ internal sealed class RowSearcher
         if (cached is not null && chunks[0].Span.SequenceEqual(cached.Header))
             return cached.State;
 
-        SearchState state = SearchState.Deserialize(TextPayload.Decode(chunks));
-        Volatile.Write(ref _cached, new Cached(chunks[0].ToString(), state));
+        string header = chunks[0].ToString();
+        ReadOnlyMemory<char>[] copies = chunks.ToArray();
+        SearchState state = SearchStateCache.GetOrDecode(header, () => SearchState.Deserialize(TextPayload.Decode(copies)));
+        Volatile.Write(ref _cached, new Cached(header, state));
         return state;
     }
 }

@@ -148,6 +148,26 @@ public sealed class ExactIndexingWorkoutTests
     }
 
     [Fact]
+    public void LoadedModelSharesDecodedState()
+    {
+        var context = new MLContext(seed: 1);
+        ItemRow[] collection = TestData.IntegerRows(30, Dimension, seed: 14);
+        IDataView view = TestData.View(context, collection, Dimension);
+        ITransformer model = context.Retrieval().IndexExact(LabelledOptions(k: 3)).Fit(view);
+        string path = Path.Combine(TestData.TempDirectory(), "model.zip");
+        context.Model.Save(model, view.Schema, path);
+        var loadContext = new MLContext(seed: 4);
+        ITransformer loaded = loadContext.Model.Load(path, out _);
+
+        long[] scored = loaded.Transform(view).GetColumn<long[]>("NeighborIds").First();
+        NeighborSearcher first = loadContext.Retrieval().GetSearchers(loaded)[0];
+        NeighborSearcher second = loadContext.Retrieval().GetSearchers(loaded)[0];
+
+        Assert.Equal(3, scored.Length);
+        Assert.Same(first.State, second.State);
+    }
+
+    [Fact]
     public void MissingFeatureColumnNamesColumn()
     {
         var context = new MLContext(seed: 1);
