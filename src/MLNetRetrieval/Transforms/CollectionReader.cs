@@ -60,7 +60,14 @@ internal static class CollectionReader
                     ids!.Add(id);
                 }
 
-                labels?.Add(getLabel!());
+                if (labels is not null)
+                {
+                    string label = getLabel!();
+                    int labelBytes = System.Text.Encoding.UTF8.GetByteCount(label);
+                    if (labelBytes > SearchState.MaxLabelBytes)
+                        throw new InvalidDataException($"Row {row} of column '{labelColumn!.Value.Name}' has a label of {labelBytes} UTF-8 bytes; labels may have at most {SearchState.MaxLabelBytes}. Shorten the label or store it elsewhere under the item's id.");
+                    labels.Add(label);
+                }
                 row++;
             }
         }

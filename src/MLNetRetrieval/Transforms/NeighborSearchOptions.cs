@@ -23,6 +23,9 @@ public class NeighborSearchOptions
 
         /// <summary>Default number of neighbors per query.</summary>
         public const int NumberOfNeighbors = 10;
+
+        /// <summary>Largest accepted number of neighbors per query; every scored row allocates k ids and k distances.</summary>
+        public const int MaxNumberOfNeighbors = 1 << 20;
     }
 
     /// <summary>
@@ -46,7 +49,10 @@ public class NeighborSearchOptions
     /// </summary>
     public string? QueryIdColumnName { get; set; }
 
-    /// <summary>Number of neighbors returned per query (k). Queries get −1 ids and +∞ distances past the collection size.</summary>
+    /// <summary>
+    /// Number of neighbors returned per query (k), from 1 to <see cref="Defaults.MaxNumberOfNeighbors"/>.
+    /// Queries get −1 ids and +∞ distances past the collection size.
+    /// </summary>
     public int NumberOfNeighbors { get; set; } = Defaults.NumberOfNeighbors;
 
     /// <summary>
@@ -82,8 +88,8 @@ public class NeighborSearchOptions
         CheckName(NeighborIdsColumnName, nameof(NeighborIdsColumnName));
         CheckName(DistancesColumnName, nameof(DistancesColumnName));
         CheckName(NeighborLabelsColumnName, nameof(NeighborLabelsColumnName));
-        if (NumberOfNeighbors < 1)
-            throw new ArgumentOutOfRangeException(nameof(NumberOfNeighbors), NumberOfNeighbors, "NumberOfNeighbors (k) must be at least 1.");
+        if (NumberOfNeighbors < 1 || NumberOfNeighbors > Defaults.MaxNumberOfNeighbors)
+            throw new ArgumentOutOfRangeException(nameof(NumberOfNeighbors), NumberOfNeighbors, $"NumberOfNeighbors (k) must be between 1 and {Defaults.MaxNumberOfNeighbors}.");
         if (NumberOfThreads < 0)
             throw new ArgumentOutOfRangeException(nameof(NumberOfThreads), NumberOfThreads, "NumberOfThreads must be 0 (every core) or positive.");
         if (ExcludeSelf && EffectiveQueryIdColumnName is null)

@@ -20,8 +20,8 @@ internal sealed class SearchState
     private const uint MinReaderVersion = 1;
     private const uint ReaderVersion = 1;
 
-    /// <summary>Upper bound on a stored label's UTF-8 length; guards allocation on corrupt input.</summary>
-    private const int MaxLabelBytes = 1 << 20;
+    /// <summary>Upper bound on a label's UTF-8 length: enforced when fitting, and guards allocation when reading.</summary>
+    internal const int MaxLabelBytes = 1 << 20;
 
     private Dictionary<string, int>? _labelCounts;
 
@@ -101,8 +101,8 @@ internal sealed class SearchState
 
             long offset = stream.Position;
             int k = reader.ReadInt32();
-            if (k < 1)
-                throw Corrupt(offset, $"k is {k}, expected at least 1");
+            if (k < 1 || k > NeighborSearchOptions.Defaults.MaxNumberOfNeighbors)
+                throw Corrupt(offset, $"k is {k}, expected 1 to {NeighborSearchOptions.Defaults.MaxNumberOfNeighbors}");
             offset = stream.Position;
             bool excludeSelf = ReadFlag(reader, "excludeSelf", offset);
             offset = stream.Position;

@@ -192,6 +192,28 @@ public sealed class ExactIndexingWorkoutTests
     }
 
     [Fact]
+    public void OverlongLabelIsRejectedAtFit()
+    {
+        var context = new MLContext(seed: 1);
+        ItemRow[] collection = TestData.IntegerRows(3, Dimension, seed: 15);
+        collection[1].Label = new string('x', SearchState.MaxLabelBytes + 1);
+
+        var error = Assert.Throws<InvalidDataException>(() => context.Retrieval().IndexExact(LabelledOptions()).Fit(TestData.View(context, collection, Dimension)));
+
+        Assert.Contains("Row 1", error.Message);
+    }
+
+    [Fact]
+    public void HugeKIsRejected()
+    {
+        var context = new MLContext(seed: 1);
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => context.Retrieval().IndexExact(numberOfNeighbors: int.MaxValue));
+
+        Assert.Contains("between 1 and 1048576", error.Message);
+    }
+
+    [Fact]
     public void ExcludeSelfWithoutIdIsRejected()
     {
         var context = new MLContext(seed: 1);
