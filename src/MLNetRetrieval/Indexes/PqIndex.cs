@@ -111,7 +111,7 @@ public sealed partial class PqIndex
         }
 
         VectorChecks.EnsureFinite(vectors, Dimension, nameof(vectors));
-        CheckNewIds(ids);
+        IdChecks.CheckNewIds(ids, _rowById, Count, nameof(ids));
         var codes = new byte[checked(n * codeSize)];
         Quantizer.Width = Width;
         Quantizer.Encode(vectors, n, codes);
@@ -197,29 +197,6 @@ public sealed partial class PqIndex
         if (!IsTrained)
         {
             throw new InvalidOperationException("The PQ index is not trained; call Train with representative vectors first.");
-        }
-    }
-
-    private void CheckNewIds(ReadOnlySpan<long> ids)
-    {
-        var batch = new Dictionary<long, int>(ids.Length);
-        for (int i = 0; i < ids.Length; i++)
-        {
-            long id = ids[i];
-            if (id < 0)
-            {
-                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Id at row {i} of the batch is negative; ids must be >= 0.");
-            }
-
-            if (_rowById.TryGetValue(id, out int existing))
-            {
-                throw new ArgumentException($"Id {id} at row {i} of the batch (index row {Count + i}) is already stored at index row {existing}; ids must be unique.", nameof(ids));
-            }
-
-            if (!batch.TryAdd(id, i))
-            {
-                throw new ArgumentException($"Id {id} appears at batch rows {batch[id]} and {i} (index rows {Count + batch[id]} and {Count + i}); ids must be unique.", nameof(ids));
-            }
         }
     }
 
