@@ -68,6 +68,7 @@ struct Options {
     int repeat = 3;
     int single_queries = 0;  // 0 = all queries
     bool scale = false;
+    bool machine_only = false;
     int scale_points = 1000000;
 };
 
@@ -84,7 +85,8 @@ const char* kUsage =
         "  --single-queries N    queries timed one at a time (default 0 = all)\n"
         "  --ground-truth PATH   Fashion-MNIST k=10 ground truth as .ivecs: read if it exists,\n"
         "                        otherwise computed and written there\n"
-        "  --out FILE            write the JSON document to FILE instead of stdout\n";
+        "  --out FILE            write the JSON document to FILE instead of stdout\n"
+        "  --machine-only        print only the machine object (CPU, FAISS and OpenBLAS build, core) and exit\n";
 
 std::set<std::string> split_list(const std::string& text) {
     std::set<std::string> items;
@@ -132,6 +134,8 @@ Options parse_options(int argc, char** argv) {
                 }
             }
             options.scale = options.families.count("scale") > 0;
+        } else if (arg == "--machine-only") {
+            options.machine_only = true;
         } else if (arg == "--scale") {
             options.scale = true;
         } else if (arg == "--scale-points") {
@@ -796,6 +800,10 @@ int run(int argc, char** argv) {
     Options options = parse_options(argc, argv);
     set_threads(options.threads);
     std::string machine = machine_json();
+    if (options.machine_only) {
+        std::fputs((machine + "\n").c_str(), stdout);
+        return 0;
+    }
     Report report;
     auto total_start = Clock::now();
 
