@@ -133,7 +133,7 @@ Options parse_options(int argc, char** argv) {
                                                 "'; valid: ivfflat,ivfpq,pq,fastscan,kmeans,scale");
                 }
             }
-            options.scale = options.families.count("scale") > 0;
+            if (options.families.count("scale")) options.scale = true;
         } else if (arg == "--machine-only") {
             options.machine_only = true;
         } else if (arg == "--scale") {
