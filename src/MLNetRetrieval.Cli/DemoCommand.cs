@@ -37,7 +37,7 @@ internal static class DemoCommand
         {
             Description = "Use only the first N images (2 to 10000) as collection and queries; the exact search costs N x N x 784 multiply-adds.",
             HelpName = "N",
-            Validators = { result => { if (result.GetValueOrDefault<int?>() is < 2 or > 10000) result.AddError("--limit must be between 2 and 10000 images."); } },
+            CustomParser = result => CliCommands.ParseInteger(result, 2, 10000, "--limit must be an integer from 2 to 10000 images"),
         };
         Option<string> scoring = CliCommands.CreateChoice("--scoring",
             "How the reloaded model rescores the images: 'transform' runs its ML.NET Transform one row at a time; 'batch' (and 'auto') call the index's batch search on --threads threads. The first scoring always uses the batch search.",

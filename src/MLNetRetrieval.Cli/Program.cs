@@ -112,6 +112,6 @@ internal sealed class CliContext(CliConsole console, CancellationToken cancellat
         Description = $"Worker threads for {what}; 0 uses every core.",
         HelpName = "N",
         DefaultValueFactory = _ => 0,
-        Validators = { result => { if (result.GetValueOrDefault<int>() < 0) result.AddError("--threads must be 0 (every core) or a positive number of threads."); } },
+        CustomParser = result => CliCommands.ParseInteger(result, 0, int.MaxValue, "--threads must be 0 (every core) or a positive number of threads"),
     };
 }
