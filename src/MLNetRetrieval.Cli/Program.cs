@@ -60,25 +60,32 @@ internal static class Program
         }
     }
 
-    /// <summary>Maps an exception to an exit code; every exception is reported, none escapes as a crash.</summary>
-    private static int? Classify(Exception e, CancellationToken cancellationToken) => e switch
+    /// <summary>
+    /// Maps an exception to an exit code; every exception is reported, none escapes as a crash. An
+    /// argument error that ML.NET wrapped while reading rows (a cursor or a worker thread) comes from
+    /// the data, not from the command line, so it is a data error.
+    /// </summary>
+    private static int? Classify(Exception e, CancellationToken cancellationToken)
     {
-        OperationCanceledException when cancellationToken.IsCancellationRequested => ExitCodes.Cancelled,
-        UsageException => ExitCodes.UsageError,
-        ArgumentException => ExitCodes.UsageError,
-        _ => ExitCodes.DataError,
-    };
+        if (cancellationToken.IsCancellationRequested && ExceptionText.Contains<OperationCanceledException>(e))
+            return ExitCodes.Cancelled;
+        Exception cause = ExceptionText.FirstCause(e);
+        return cause switch
+        {
+            UsageException => ExitCodes.UsageError,
+            ArgumentException when cause == e => ExitCodes.UsageError,
+            _ => ExitCodes.DataError,
+        };
+    }
 
-    /// <summary>Returns the message as one line, without the " (Parameter 'x')" suffix that .NET appends to argument errors.</summary>
+    /// <summary>Returns the messages of the exception chain as one line, without ML.NET's generic wrapper messages.</summary>
     private static string Describe(Exception e)
     {
-        string message = e is ArgumentException argument && argument.ParamName is { } name
-            ? argument.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)
-            : e.Message;
-        message = ModelFile.OneLine(message);
-        return e is UsageException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
+        string message = ExceptionText.Describe(e);
+        Exception cause = ExceptionText.FirstCause(e);
+        return cause is UsageException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
             ? message
-            : $"{message} ({e.GetType().Name}; rerun with --verbose for details)";
+            : $"{message} ({cause.GetType().Name}; rerun with --verbose for details)";
     }
 }
 
