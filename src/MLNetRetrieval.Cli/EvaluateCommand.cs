@@ -36,7 +36,7 @@ internal static class EvaluateCommand
             "as-ranked", "as-ranked", "average");
         var leaveOneOut = new Option<bool>("--leave-one-out")
         {
-            Description = "Label mode: each query is a collection item under its id, so it does not count as relevant to itself. On by default when the model was built with --exclude-self.",
+            Description = "Label mode: each query is a collection item under its id, so it does not count as relevant to itself. For a model built without --exclude-self, each query's own id is also dropped from its ranking, which then has k - 1 neighbors. On by default when the model was built with --exclude-self.",
         };
         var perQuery = new Option<string?>("--per-query")
         {
