@@ -1,11 +1,15 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.Text.RegularExpressions;
 
 namespace MLNetRetrieval.Cli;
 
 /// <summary>Entry point of <c>mlnet-retrieval</c>: parses the command line, runs one command and maps errors to exit codes.</summary>
 internal static class Program
 {
+    /// <summary>The "[default: ...]" suffix that System.CommandLine's help appends to an option's description.</summary>
+    private static readonly Regex HelpDefault = new(@"\[default: [^\]]*\]", RegexOptions.CultureInvariant);
+
     private static int Main(string[] args)
     {
         using var cancellation = new CancellationTokenSource();
@@ -41,6 +45,15 @@ internal static class Program
             return ExitCodes.UsageError;
         }
 
+        if (parse.Action is HelpAction)
+        {
+            // System.CommandLine 2.0.0 shows the default of a list option as "1|10|100"; users type "1,10,100".
+            var help = new StringWriter();
+            int helpExitCode = parse.Invoke(new InvocationConfiguration { Output = help, Error = stderr });
+            stdout.Write(HelpDefault.Replace(help.ToString(), match => match.Value.Replace('|', ',')));
+            return helpExitCode;
+        }
+
         try
         {
             return parse.Invoke(new InvocationConfiguration
@@ -53,11 +66,24 @@ internal static class Program
         }
         catch (Exception e) when (Classify(e, cancellationToken) is int exitCode)
         {
-            stderr.WriteLine(exitCode == ExitCodes.Cancelled ? "error: cancelled; no output file was written." : "error: " + Describe(e));
+            stderr.WriteLine(exitCode == ExitCodes.Cancelled ? "error: cancelled; no output file was written." : "error: " + MapLibraryHints(Describe(e), parse.CommandResult.Command));
             if (verbose)
                 stderr.WriteLine(e.ToString());
             return exitCode;
         }
+    }
+
+    /// <summary>
+    /// Rewrites the library's hints about its own option properties into the CLI option that does the
+    /// same, and drops a hint for which the command has no option.
+    /// </summary>
+    private static string MapLibraryHints(string message, Command command)
+    {
+        bool hasFormat = command.Options.Any(option => option.Name == "--format");
+        return message
+            .Replace(", or set VectorReadOptions.Format.", hasFormat ? ", or pass --format." : ".", StringComparison.Ordinal)
+            .Replace(", or set VectorReadOptions.RejectNonFinite = false to accept it.", ".", StringComparison.Ordinal)
+            .Replace("use TieHandling.AsRanked", "use --ties as-ranked", StringComparison.Ordinal);
     }
 
     /// <summary>
