@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using MLNetRetrieval.Evaluation;
 using MLNetRetrieval.Indexes;
 using MLNetRetrieval.Reports;
+using MLNetRetrieval.Transforms;
 
 namespace MLNetRetrieval.Cli;
 
@@ -98,13 +100,35 @@ internal static class CliCommands
         },
     };
 
-    /// <summary>Creates the --k option; the value must be at least 1.</summary>
+    /// <summary>Creates the --k option; the value must be from 1 to the library's maximum k.</summary>
     public static Option<int?> CreateKOption(string description) => new("--k")
     {
         Description = description,
         HelpName = "N",
-        Validators = { result => { if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--k must be at least 1."); } },
+        CustomParser = result => ParseInteger(result, 1, NeighborSearchOptions.Defaults.MaxNumberOfNeighbors,
+            $"--k must be an integer from 1 to {NeighborSearchOptions.Defaults.MaxNumberOfNeighbors}"),
     };
+
+    /// <summary>
+    /// Parses the token of an integer option and checks that it lies in [<paramref name="minimum"/>, <paramref name="maximum"/>].
+    /// A token that is not an integer or lies outside the range becomes a parse error (a usage error), because a
+    /// validator that calls GetValueOrDefault on a token that failed to convert throws instead.
+    /// </summary>
+    /// <param name="result">The option's argument result; receives the error.</param>
+    /// <param name="minimum">Smallest accepted value.</param>
+    /// <param name="maximum">Largest accepted value.</param>
+    /// <param name="rule">The requirement as a sentence without the final period, starting with the option name.</param>
+    public static int ParseInteger(ArgumentResult result, int minimum, int maximum, string rule)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) || value < minimum || value > maximum)
+        {
+            result.AddError($"{rule}; got '{text}'.");
+            return minimum;
+        }
+
+        return value;
+    }
 
     /// <summary>Creates the --report option of the ranking commands (evaluate, demo).</summary>
     public static Option<string?> CreateRankingReportOption() => new("--report")

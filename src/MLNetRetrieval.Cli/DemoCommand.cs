@@ -25,6 +25,13 @@ internal static class DemoCommand
 
     private static readonly int[] RecallCutoffs = [1, 10, 100];
 
+    /// <summary>
+    /// Images that the reloaded model's ML.NET Transform rescores after a batch rescoring, so the demo also
+    /// checks the saved ML.NET chain. One row costs a full exact search (k = 9999 by default), so the
+    /// sample keeps the default demo fast.
+    /// </summary>
+    private const int TransformCheckImages = 500;
+
     public static Command Create(CliContext context)
     {
         var output = new Option<string?>("--output", "-o")
@@ -37,10 +44,10 @@ internal static class DemoCommand
         {
             Description = "Use only the first N images (2 to 10000) as collection and queries; the exact search costs N x N x 784 multiply-adds.",
             HelpName = "N",
-            Validators = { result => { if (result.GetValueOrDefault<int?>() is < 2 or > 10000) result.AddError("--limit must be between 2 and 10000 images."); } },
+            CustomParser = result => CliCommands.ParseInteger(result, 2, 10000, "--limit must be an integer from 2 to 10000 images"),
         };
         Option<string> scoring = CliCommands.CreateChoice("--scoring",
-            "How the reloaded model rescores the images: 'transform' runs its ML.NET Transform one row at a time; 'batch' (and 'auto') call the index's batch search on --threads threads. The first scoring always uses the batch search.",
+            $"How the reloaded model rescores the images: 'transform' runs its ML.NET Transform one row at a time; 'batch' (and 'auto') call the index's batch search on --threads threads, and then the Transform rescores the first {TransformCheckImages} images too. The first scoring always uses the batch search.",
             "auto", "auto", "transform", "batch");
         Option<int> threads = CliContext.CreateThreadsOption("indexing and batch scoring");
         Option<string?> reportFolder = CliCommands.CreateRankingReportOption();
@@ -145,6 +152,27 @@ internal static class DemoCommand
                 return mismatch[0];
             });
             Lap("rescore", "rescore", clock, timings);
+
+            // Batch rescoring bypasses ML.NET, so a sample also goes through the reloaded model's Transform.
+            int transformChecked = 0;
+            int transformDifference = -1;
+            if (rescoring != ScoringPath.Transform)
+            {
+                VectorSet sample = FirstImages(images, TransformCheckImages);
+                transformDifference = console.RunWithProgress("Checking the Transform", sample.Count, sink =>
+                {
+                    var mismatch = new int[] { -1 };
+                    IEnumerable<ScoredQuery> viaTransform = QueryScoring.Score(freshContext, reloaded, sample, images.Source, k, ScoringPath.Transform, threads, cancellation);
+                    foreach (ScoredQuery unused in Digest(viaTransform, digests, mismatch, sink))
+                    {
+                    }
+
+                    return mismatch[0];
+                });
+                transformChecked = sample.Count;
+                Lap("transformCheck", "Transform check", clock, timings);
+            }
+
             timings.Add(new DemoStep("total", "total", total.Elapsed.TotalSeconds));
 
             if (reportFolder is not null)
@@ -158,18 +186,27 @@ internal static class DemoCommand
             }
 
             var summary = new DemoSummary(images.Count, images.Dimension, k, report, zip.Path, zipBytes, outputPath is not null,
-                rescoring, firstDifference, timings);
+                rescoring, firstDifference, transformChecked, transformDifference, timings);
             if (json)
                 WriteJson(console, summary);
             else
                 WriteText(console, summary);
-            return firstDifference < 0 ? ExitCodes.Success : ExitCodes.DataError;
+            return firstDifference < 0 && transformDifference < 0 ? ExitCodes.Success : ExitCodes.DataError;
         }
         finally
         {
             if (temporaryFolder is not null)
                 Directory.Delete(temporaryFolder, recursive: true);
         }
+    }
+
+    /// <summary>Returns the first <paramref name="count"/> images (all when there are fewer) with their ids and labels.</summary>
+    private static VectorSet FirstImages(VectorSet images, int count)
+    {
+        if (count >= images.Count)
+            return images;
+        return new VectorSet(images.Values.AsSpan(0, checked(count * images.Dimension)).ToArray(), count, images.Dimension,
+            images.Ids![..count], images.Labels![..count], images.Source);
     }
 
     /// <summary>
@@ -204,7 +241,7 @@ internal static class DemoCommand
     private readonly record struct DemoStep(string Key, string Label, double Seconds);
 
     private sealed record DemoSummary(int Images, int Dimension, int K, RankingReport Report, string ModelPath, long ModelBytes,
-        bool ModelKept, ScoringPath Rescoring, int FirstDifference, List<DemoStep> Timings);
+        bool ModelKept, ScoringPath Rescoring, int FirstDifference, int TransformChecked, int TransformDifference, List<DemoStep> Timings);
 
     private static void WriteText(CliConsole console, DemoSummary summary)
     {
@@ -224,6 +261,12 @@ internal static class DemoCommand
         output.WriteLine(summary.FirstDifference < 0
             ? string.Create(CultureInfo.InvariantCulture, $"Reloaded model ({path} scoring): identical results, {summary.Images} queries x {summary.K} neighbor ids and distance bits.")
             : string.Create(CultureInfo.InvariantCulture, $"Reloaded model ({path} scoring): results DIFFER, first at query row {summary.FirstDifference}."));
+        if (summary.TransformChecked > 0)
+        {
+            output.WriteLine(summary.TransformDifference < 0
+                ? string.Create(CultureInfo.InvariantCulture, $"Reloaded model (ML.NET Transform): identical results for the first {summary.TransformChecked} queries x {summary.K} neighbor ids and distance bits.")
+                : string.Create(CultureInfo.InvariantCulture, $"Reloaded model (ML.NET Transform): results DIFFER, first at query row {summary.TransformDifference}."));
+        }
 
         var times = CliConsole.CreateTable().AddColumn("Step").AddColumn(new TableColumn("Time").RightAligned());
         foreach ((_, string label, double seconds) in summary.Timings)
@@ -252,6 +295,9 @@ internal static class DemoCommand
             rescoring = summary.Rescoring.ToString().ToLowerInvariant(),
             reloadIdentical = summary.FirstDifference < 0,
             firstDifferentQuery = summary.FirstDifference < 0 ? (int?)null : summary.FirstDifference,
+            transformCheckedQueries = summary.TransformChecked,
+            transformIdentical = summary.TransformDifference < 0,
+            firstTransformDifferentQuery = summary.TransformDifference < 0 ? (int?)null : summary.TransformDifference,
             seconds = summary.Timings.ToDictionary(t => t.Key, t => t.Seconds),
         });
     }

@@ -36,7 +36,7 @@ internal static class EvaluateCommand
             "as-ranked", "as-ranked", "average");
         var leaveOneOut = new Option<bool>("--leave-one-out")
         {
-            Description = "Label mode: each query is a collection item under its id, so it does not count as relevant to itself. On by default when the model was built with --exclude-self.",
+            Description = "Label mode: each query is a collection item under its id, so it does not count as relevant to itself. For a model built without --exclude-self, each query's own id is also dropped from its ranking, which then has k - 1 neighbors. On by default when the model was built with --exclude-self.",
         };
         var perQuery = new Option<string?>("--per-query")
         {
@@ -98,6 +98,7 @@ internal static class EvaluateCommand
             CheckLabelMode(model, queries, queriesPath);
 
         int k = model.Searcher.NumberOfNeighbors;
+        WarnAboutCutoffsAboveK(console, settings.Metrics, k);
         IEnumerable<ScoredQuery> scored = QueryScoring.Score(ml, model, queries, queriesPath, k, settings.Scoring, settings.Threads, context.CancellationToken);
         RankingReport report = console.RunWithProgress("Evaluating", queries.Count, sink =>
         {
@@ -132,7 +133,7 @@ internal static class EvaluateCommand
             return ExitCodes.Success;
         }
 
-        console.Write(MetricsTable(report));
+        console.Write(MetricsTable(report, k));
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Queries evaluated: {report.EvaluatedQueryCount}, excluded (no relevant item): {report.ExcludedQueryCount}, shorter than R: {report.ShortRankingCount}, k: {k}, ties: {report.TieHandling}, time: {CliCommands.FormatSeconds(clock.Elapsed.TotalSeconds)}"));
         if (perQueryFile is not null)
@@ -198,17 +199,39 @@ internal static class EvaluateCommand
         console.Info($"Report written to {page} with {Path.Combine(folder, RankingReportWriter.RecallPlotFileName)}.");
     }
 
-    internal static Table MetricsTable(RankingReport report)
+    /// <summary>
+    /// Warns on standard error, also under --quiet, when a cutoff exceeds the model's k: the ranking
+    /// holds only k neighbors, so Recall@K and P@K above k are computed from the top k and understate the true values.
+    /// </summary>
+    private static void WarnAboutCutoffsAboveK(CliConsole console, RankingEvaluatorOptions metrics, int k)
+    {
+        string[] truncated =
+        [
+            .. metrics.RecallCutoffs.Where(cutoff => cutoff > k).Select(cutoff => "Recall@" + cutoff.ToString(CultureInfo.InvariantCulture)),
+            .. metrics.PrecisionCutoffs.Where(cutoff => cutoff > k).Select(cutoff => "P@" + cutoff.ToString(CultureInfo.InvariantCulture)),
+        ];
+        if (truncated.Length > 0)
+        {
+            console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"warning: {string.Join(", ", truncated)}: cutoffs above the model's k = {k} count only the top {k} neighbors, so these values can be lower than the true ones. Rebuild the index with a larger --k, or lower --recall and --precision."));
+        }
+    }
+
+    /// <summary>Builds the table of mean metrics; with <paramref name="k"/>, cutoffs above it are marked as truncated.</summary>
+    internal static Table MetricsTable(RankingReport report, int? k = null)
     {
         var table = CliConsole.CreateTable().AddColumn("Metric").AddColumn(new TableColumn("Mean").RightAligned());
         foreach (MetricAtCutoff recall in report.MeanRecall)
-            table.AddRow("Recall@" + recall.Cutoff.ToString(CultureInfo.InvariantCulture), FormatMetric(recall.Mean));
+            table.AddRow("Recall@" + recall.Cutoff.ToString(CultureInfo.InvariantCulture) + TruncationMark(recall.Cutoff, k), FormatMetric(recall.Mean));
         foreach (MetricAtCutoff precision in report.MeanPrecision)
-            table.AddRow("P@" + precision.Cutoff.ToString(CultureInfo.InvariantCulture), FormatMetric(precision.Mean));
+            table.AddRow("P@" + precision.Cutoff.ToString(CultureInfo.InvariantCulture) + TruncationMark(precision.Cutoff, k), FormatMetric(precision.Mean));
         table.AddRow("mAP", FormatMetric(report.MeanAveragePrecision));
         table.AddRow("MAP@R", FormatMetric(report.MeanMapAtR));
         return table;
     }
+
+    private static string TruncationMark(int cutoff, int? k) =>
+        cutoff > k ? string.Create(CultureInfo.InvariantCulture, $" (truncated at k = {k})") : "";
 
     internal static string FormatMetric(double? value) => value is double number ? number.ToString("F4", CultureInfo.InvariantCulture) : "-";
 

@@ -66,6 +66,12 @@ internal static class IndexCommand
         string inputPath = settings.Parse.GetValue(settings.Input.Path)!;
         using var zip = new AtomicFile(settings.Output);
         VectorSet vectors = settings.Input.Read(settings.Parse);
+        if (settings.Metric == Indexes.DistanceMetric.Cosine && QueryScoring.FindZeroRow(vectors) is int zeroRow and >= 0)
+        {
+            throw new InvalidDataException(
+                $"{inputPath}: row {zeroRow} (rows counted from 0), id {VectorViews.IdsOf(vectors)[zeroRow]}, is a zero vector, which has no direction under --metric cosine. Remove that vector, or use --metric l2 or ip.");
+        }
+
         context.CancellationToken.ThrowIfCancellationRequested();
 
         var ml = new MLContext(seed: 1);

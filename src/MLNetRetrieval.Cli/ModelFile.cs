@@ -41,10 +41,20 @@ internal sealed class ModelFile
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
-            throw new InvalidDataException($"{path}: cannot load the file as an ML.NET model zip ({OneLine(e.Message)}). Pass a zip written by the index command.", e);
+            throw new InvalidDataException($"{path}: cannot load the file as an ML.NET model zip. {ExceptionText.Sentence(ExceptionText.Describe(e))} Pass a zip written by the index command.", e);
         }
 
-        IReadOnlyList<NeighborSearcher> searchers = context.Retrieval().GetSearchers(model);
+        // GetSearchers decodes the index state stored in the zip, so damage inside that state surfaces here.
+        IReadOnlyList<NeighborSearcher> searchers;
+        try
+        {
+            searchers = context.Retrieval().GetSearchers(model);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{path}: {ExceptionText.Describe(e)}", e);
+        }
+
         if (searchers.Count != 1)
             throw new InvalidDataException($"{path}: the model contains {searchers.Count} neighbor searches, but the CLI needs exactly one. Pass a zip written by the index command.");
         return new ModelFile(path, model, searchers[0], StartsWithSearch(model));

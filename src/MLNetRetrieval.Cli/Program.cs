@@ -1,11 +1,15 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.Text.RegularExpressions;
 
 namespace MLNetRetrieval.Cli;
 
 /// <summary>Entry point of <c>mlnet-retrieval</c>: parses the command line, runs one command and maps errors to exit codes.</summary>
 internal static class Program
 {
+    /// <summary>The "[default: ...]" suffix that System.CommandLine's help appends to an option's description.</summary>
+    private static readonly Regex HelpDefault = new(@"\[default: [^\]]*\]", RegexOptions.CultureInvariant);
+
     private static int Main(string[] args)
     {
         using var cancellation = new CancellationTokenSource();
@@ -41,6 +45,15 @@ internal static class Program
             return ExitCodes.UsageError;
         }
 
+        if (parse.Action is HelpAction)
+        {
+            // System.CommandLine 2.0.0 shows the default of a list option as "1|10|100"; users type "1,10,100".
+            var help = new StringWriter();
+            int helpExitCode = parse.Invoke(new InvocationConfiguration { Output = help, Error = stderr });
+            stdout.Write(HelpDefault.Replace(help.ToString(), match => match.Value.Replace('|', ',')));
+            return helpExitCode;
+        }
+
         try
         {
             return parse.Invoke(new InvocationConfiguration
@@ -53,32 +66,52 @@ internal static class Program
         }
         catch (Exception e) when (Classify(e, cancellationToken) is int exitCode)
         {
-            stderr.WriteLine(exitCode == ExitCodes.Cancelled ? "error: cancelled; no output file was written." : "error: " + Describe(e));
+            stderr.WriteLine(exitCode == ExitCodes.Cancelled ? "error: cancelled; no output file was written." : "error: " + MapLibraryHints(Describe(e), parse.CommandResult.Command));
             if (verbose)
                 stderr.WriteLine(e.ToString());
             return exitCode;
         }
     }
 
-    /// <summary>Maps an exception to an exit code; every exception is reported, none escapes as a crash.</summary>
-    private static int? Classify(Exception e, CancellationToken cancellationToken) => e switch
+    /// <summary>
+    /// Rewrites the library's hints about its own option properties into the CLI option that does the
+    /// same, and drops a hint for which the command has no option.
+    /// </summary>
+    private static string MapLibraryHints(string message, Command command)
     {
-        OperationCanceledException when cancellationToken.IsCancellationRequested => ExitCodes.Cancelled,
-        UsageException => ExitCodes.UsageError,
-        ArgumentException => ExitCodes.UsageError,
-        _ => ExitCodes.DataError,
-    };
+        bool hasFormat = command.Options.Any(option => option.Name == "--format");
+        return message
+            .Replace(", or set VectorReadOptions.Format.", hasFormat ? ", or pass --format." : ".", StringComparison.Ordinal)
+            .Replace(", or set VectorReadOptions.RejectNonFinite = false to accept it.", ".", StringComparison.Ordinal)
+            .Replace("use TieHandling.AsRanked", "use --ties as-ranked", StringComparison.Ordinal);
+    }
 
-    /// <summary>Returns the message as one line, without the " (Parameter 'x')" suffix that .NET appends to argument errors.</summary>
+    /// <summary>
+    /// Maps an exception to an exit code; every exception is reported, none escapes as a crash. An
+    /// argument error that ML.NET wrapped while reading rows (a cursor or a worker thread) comes from
+    /// the data, not from the command line, so it is a data error.
+    /// </summary>
+    private static int? Classify(Exception e, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested && ExceptionText.Contains<OperationCanceledException>(e))
+            return ExitCodes.Cancelled;
+        Exception cause = ExceptionText.FirstCause(e);
+        return cause switch
+        {
+            UsageException => ExitCodes.UsageError,
+            ArgumentException when cause == e => ExitCodes.UsageError,
+            _ => ExitCodes.DataError,
+        };
+    }
+
+    /// <summary>Returns the messages of the exception chain as one line, without ML.NET's generic wrapper messages.</summary>
     private static string Describe(Exception e)
     {
-        string message = e is ArgumentException argument && argument.ParamName is { } name
-            ? argument.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)
-            : e.Message;
-        message = ModelFile.OneLine(message);
-        return e is UsageException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
+        string message = ExceptionText.Describe(e);
+        Exception cause = ExceptionText.FirstCause(e);
+        return cause is UsageException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
             ? message
-            : $"{message} ({e.GetType().Name}; rerun with --verbose for details)";
+            : $"{message} ({cause.GetType().Name}; rerun with --verbose for details)";
     }
 }
 
@@ -112,6 +145,6 @@ internal sealed class CliContext(CliConsole console, CancellationToken cancellat
         Description = $"Worker threads for {what}; 0 uses every core.",
         HelpName = "N",
         DefaultValueFactory = _ => 0,
-        Validators = { result => { if (result.GetValueOrDefault<int>() < 0) result.AddError("--threads must be 0 (every core) or a positive number of threads."); } },
+        CustomParser = result => CliCommands.ParseInteger(result, 0, int.MaxValue, "--threads must be 0 (every core) or a positive number of threads"),
     };
 }

@@ -15,14 +15,29 @@ internal static class QueryJudging
     /// <param name="scored">Scored queries in row order.</param>
     /// <param name="searcher">The model's search; supplies neighbor labels and the label counts.</param>
     /// <param name="queryLabels">Label of each query row.</param>
-    /// <param name="leaveOneOut">Whether each query is itself a collection item under its id, so it does not count toward its own relevant items.</param>
+    /// <param name="leaveOneOut">
+    /// Whether each query is itself a collection item under its id, so it does not count toward its own
+    /// relevant items. When the index did not exclude it, its own id is also dropped from its ranking.
+    /// </param>
     public static IEnumerable<JudgedRanking> ByLabels(IEnumerable<ScoredQuery> scored, NeighborSearcher searcher,
         IReadOnlyList<string> queryLabels, bool leaveOneOut)
     {
         string?[] itemLabels = [];
+        long[] idsWithoutSelf = [];
         foreach (ScoredQuery query in scored)
         {
-            ReadOnlySpan<long> ids = query.Ids.Span;
+            ReadOnlyMemory<long> rankedIds = query.Ids;
+            if (leaveOneOut && !searcher.ExcludeSelf && query.Ids.Span.Contains(query.QueryId))
+            {
+                // The index kept each query's own id, so it is turned into padding here, which the evaluator skips.
+                if (idsWithoutSelf.Length != rankedIds.Length)
+                    idsWithoutSelf = new long[rankedIds.Length];
+                rankedIds.Span.CopyTo(idsWithoutSelf);
+                idsWithoutSelf.AsSpan().Replace(query.QueryId, RankedList.Padding);
+                rankedIds = idsWithoutSelf;
+            }
+
+            ReadOnlySpan<long> ids = rankedIds.Span;
             if (itemLabels.Length != ids.Length)
                 itemLabels = new string?[ids.Length];
             for (int i = 0; i < ids.Length; i++)
@@ -32,7 +47,7 @@ internal static class QueryJudging
             int relevantCount = searcher.LabelCounts.GetValueOrDefault(queryLabel);
             if (leaveOneOut && searcher.GetLabel(query.QueryId) == queryLabel)
                 relevantCount--;
-            var ranking = new RankedList(query.QueryId, query.Ids, query.Distances);
+            var ranking = new RankedList(query.QueryId, rankedIds, query.Distances);
             yield return LabelRelevance.JudgeByLabels(ranking, queryLabel, itemLabels, relevantCount);
         }
     }

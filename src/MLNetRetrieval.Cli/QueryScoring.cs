@@ -57,9 +57,58 @@ internal static class QueryScoring
 
         ScoringPath resolved = Resolve(model, path);
         long[] queryIds = VectorViews.IdsOf(queries);
+        CheckZeroQueries(searcher, queries, queryIds, queriesPath);
         return resolved == ScoringPath.Batch
             ? InBatches(searcher, queries, queryIds, k, threads, cancellationToken)
             : ThroughTransform(model.Model, VectorViews.Create(context, queries), queryIds, searcher.NumberOfNeighbors, k, cancellationToken);
+    }
+
+    /// <summary>Returns the 0-based row of the first vector whose components are all zero, or −1.</summary>
+    public static int FindZeroRow(VectorSet vectors)
+    {
+        for (int row = 0; row < vectors.Count; row++)
+        {
+            bool zero = true;
+            foreach (float value in vectors.GetVector(row))
+            {
+                if (value != 0f)
+                {
+                    zero = false;
+                    break;
+                }
+            }
+
+            if (zero)
+                return row;
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Rejects a zero query vector before any result is written when the index rejects zero vectors
+    /// (the cosine metric). Otherwise the index would fail mid-run and name the row within its block of
+    /// queries, not the row in the file.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A query is a zero vector and the index rejects it.</exception>
+    private static void CheckZeroQueries(NeighborSearcher searcher, VectorSet queries, long[] queryIds, string queriesPath)
+    {
+        int row = FindZeroRow(queries);
+        if (row < 0)
+            return;
+
+        // NOTE: NeighborSearcher does not expose its metric, so one zero query probes whether the index rejects it.
+        try
+        {
+            searcher.Search(new float[searcher.Dimension], [], new long[searcher.NumberOfNeighbors], new float[searcher.NumberOfNeighbors], threads: 1);
+            return;
+        }
+        catch (ArgumentException)
+        {
+        }
+
+        throw new InvalidDataException(
+            $"{queriesPath}: query row {row} (rows counted from 0), id {queryIds[row]}, is a zero vector, which has no direction under the index's cosine metric. Remove that query, or rebuild the index with --metric l2 or ip.");
     }
 
     /// <exception cref="UsageException"><paramref name="k"/> exceeds the model's k.</exception>

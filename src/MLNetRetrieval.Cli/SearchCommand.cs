@@ -24,7 +24,7 @@ internal static class SearchCommand
         Option<int?> k = CliCommands.CreateKOption("Neighbors written per query; at most the model's k, which is also the default.");
         var output = new Option<string>("--output", "-o")
         {
-            Description = $"CSV file to write, with the header {CsvHeader}; '-' writes to standard output. An existing file is replaced.",
+            Description = $"CSV file to write, with the header {CsvHeader}; an existing file is replaced only when the search succeeds. '-' writes to standard output as queries are scored, so a run that fails after the first block of queries leaves the rows written so far and exits non-zero.",
             HelpName = "FILE",
             Required = true,
         };
@@ -105,13 +105,23 @@ internal static class SearchCommand
         return ExitCodes.Success;
     }
 
-    /// <summary>Writes the header and one row per returned neighbor, skipping padding (−1); returns the number of data rows.</summary>
+    /// <summary>
+    /// Writes the header and one row per returned neighbor, skipping padding (−1); returns the number of data rows.
+    /// The header follows the first scored query (the first batch on the batch path), so a run that fails
+    /// before any query is scored writes nothing to standard output.
+    /// </summary>
     internal static long WriteCsv(TextWriter writer, IEnumerable<ScoredQuery> scored, NeighborSearcher searcher, IProgressSink sink)
     {
-        writer.WriteLine(CsvHeader);
+        bool headerWritten = false;
         long rows = 0;
         foreach (ScoredQuery query in scored)
         {
+            if (!headerWritten)
+            {
+                writer.WriteLine(CsvHeader);
+                headerWritten = true;
+            }
+
             string queryId = CsvText.Format(query.QueryId);
             ReadOnlySpan<long> ids = query.Ids.Span;
             ReadOnlySpan<float> distances = query.Distances.Span;
@@ -134,6 +144,8 @@ internal static class SearchCommand
             sink.Advance(1);
         }
 
+        if (!headerWritten)
+            writer.WriteLine(CsvHeader);
         return rows;
     }
 

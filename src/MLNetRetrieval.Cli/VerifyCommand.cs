@@ -46,6 +46,7 @@ internal static class VerifyCommand
             Description = "Seed of the pair sampling and of --shuffle-folds; the same seed and data give the same pairs.",
             HelpName = "N",
             DefaultValueFactory = _ => 1,
+            CustomParser = result => CliCommands.ParseInteger(result, int.MinValue, int.MaxValue, "--seed must be an integer"),
         };
         var withReplacement = new Option<bool>("--with-replacement")
         {
@@ -57,7 +58,7 @@ internal static class VerifyCommand
             Description = "Folds K of the best-threshold accuracy (LFW protocol): the threshold with the best accuracy on K - 1 folds is tested on the remaining fold, for each fold. 0 skips the accuracy; otherwise 2 to the number of pairs.",
             HelpName = "K",
             DefaultValueFactory = _ => 10,
-            Validators = { result => { if (result.GetValueOrDefault<int>() is < 0 or 1) result.AddError("--folds must be 0 (skip the accuracy) or at least 2."); } },
+            CustomParser = result => ParseFolds(result),
         };
         var shuffleFolds = new Option<bool>("--shuffle-folds")
         {
@@ -153,8 +154,16 @@ internal static class VerifyCommand
         Description = description + " At least 1.",
         HelpName = "N",
         DefaultValueFactory = _ => 6000,
-        Validators = { result => { if (result.GetValueOrDefault<int>() < 1) result.AddError($"{name} must be at least 1 pair."); } },
+        CustomParser = result => CliCommands.ParseInteger(result, 1, int.MaxValue, $"{name} must be an integer of at least 1 pair"),
     };
+
+    private static int ParseFolds(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        int folds = CliCommands.ParseInteger(result, 0, int.MaxValue, "--folds must be 0 (skip the accuracy) or an integer of at least 2");
+        if (folds == 1)
+            result.AddError("--folds must be 0 (skip the accuracy) or an integer of at least 2; got '1'.");
+        return folds;
+    }
 
     /// <summary>Creates --far: a comma-separated list of false accept rates, each in (0, 1].</summary>
     private static Option<double[]> CreateFalseAcceptRatesOption() => new("--far")
