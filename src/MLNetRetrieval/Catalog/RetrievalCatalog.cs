@@ -124,6 +124,6 @@ public sealed class RetrievalCatalog
         ReadOnlyMemory<char>[] values = chunks.GetValues().ToArray();
         if (values.Length == 0)
             throw new InvalidDataException("The model's retrieval state column is empty. The model file is damaged or its value mapping was replaced.");
-        return SearchStateCache.GetOrDecode(values[0].ToString(), () => SearchState.Deserialize(TextPayload.Decode(values)));
+        return SearchStateCache.GetOrDecode(values[0], () => SearchState.Deserialize(TextPayload.Decode(values)));
     }
 }

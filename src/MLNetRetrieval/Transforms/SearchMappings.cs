@@ -144,7 +144,7 @@ internal sealed class RowSearcher
     public RowSearcher(string? header = null, SearchState? state = null)
     {
         if (header is not null && state is not null)
-            _cached = new Cached(header, SearchStateCache.Add(header, state));
+            _cached = new Cached(header, state);
     }
 
     public void Search(NeighborSearchInput input, long queryId, NeighborSearchOutput output)
@@ -195,7 +195,7 @@ internal sealed class RowSearcher
 
         string header = chunks[0].ToString();
         ReadOnlyMemory<char>[] copies = chunks.ToArray();
-        SearchState state = SearchStateCache.GetOrDecode(header, () => SearchState.Deserialize(TextPayload.Decode(copies)));
+        SearchState state = SearchStateCache.GetOrDecode(copies[0], () => SearchState.Deserialize(TextPayload.Decode(copies)));
         Volatile.Write(ref _cached, new Cached(header, state));
         return state;
     }

@@ -1,51 +1,46 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace MLNetRetrieval.Transforms;
 
 /// <summary>
-/// Decoded search states of this process, keyed by their payload header (which carries the SHA-256
-/// of the state). A model loaded from a zip decodes its state on the first scored row; the searcher
-/// that <see cref="RetrievalCatalog.GetSearchers(Microsoft.ML.ITransformer)"/> returns for that model
-/// is the same object, so search settings changed on it apply to the loaded pipeline too.
+/// Decoded search states of this process, keyed by the string (or array) object that backs the
+/// first text chunk of the stored state. A model loaded from a zip decodes its state on the first
+/// scored row; <see cref="RetrievalCatalog.GetSearchers(Microsoft.ML.ITransformer)"/> reads the same
+/// value-mapping object and so gets the same decoded state back, which makes search settings changed
+/// on that searcher apply to the loaded pipeline too.
 /// </summary>
 /// <remarks>
-/// Entries are weak: a state lives as long as a transformer, mapping or searcher holds it. Two
-/// models with byte-identical states share one decoded state, and with it their search settings.
+/// Keys are object identities, not contents: two loads of the same zip decode separately, and a
+/// damaged copy never borrows the state of an intact one. Entries live as long as the model's
+/// value mapping keeps the chunk alive.
 /// </remarks>
 internal static class SearchStateCache
 {
-    private static readonly Dictionary<string, WeakReference<SearchState>> States = new(StringComparer.Ordinal);
+    private static readonly ConditionalWeakTable<object, SearchState> States = new();
 
-    /// <summary>Returns the state cached under <paramref name="header"/>, or decodes and caches it.</summary>
-    public static SearchState GetOrDecode(string header, Func<SearchState> decode)
+    /// <summary>Returns the state cached for the object behind <paramref name="firstChunk"/>, or decodes and caches it.</summary>
+    public static SearchState GetOrDecode(ReadOnlyMemory<char> firstChunk, Func<SearchState> decode)
     {
-        lock (States)
-        {
-            if (States.TryGetValue(header, out var reference) && reference.TryGetTarget(out SearchState? cached))
-                return cached;
-        }
+        object? key = BackingObject(firstChunk);
+        if (key is null)
+            return decode();
+        if (States.TryGetValue(key, out SearchState? cached))
+            return cached;
 
-        // Decode outside the lock: a large state takes seconds. Two threads may both decode; the
-        // first to store wins and the other's copy is dropped.
+        // Decode outside any lock: a large state takes seconds. When two threads race, the first
+        // stored state wins and the other decoded copy is dropped.
         SearchState decoded = decode();
-        return Add(header, decoded);
+        return States.GetValue(key, _ => decoded);
     }
 
-    /// <summary>Stores <paramref name="state"/> under <paramref name="header"/> unless a live state is already there; returns the one kept.</summary>
-    public static SearchState Add(string header, SearchState state)
+    private static object? BackingObject(ReadOnlyMemory<char> memory)
     {
-        lock (States)
-        {
-            if (States.TryGetValue(header, out var reference) && reference.TryGetTarget(out SearchState? cached))
-                return cached;
-            States[header] = new WeakReference<SearchState>(state);
-            if (States.Count > 64)
-                RemoveDeadEntries();
-            return state;
-        }
-    }
-
-    private static void RemoveDeadEntries()
-    {
-        foreach (string key in States.Where(pair => !pair.Value.TryGetTarget(out _)).Select(pair => pair.Key).ToList())
-            States.Remove(key);
+        if (MemoryMarshal.TryGetString(memory, out string? text, out _, out _))
+            return text;
+        if (MemoryMarshal.TryGetArray(memory, out ArraySegment<char> segment))
+            return segment.Array;
+        return MemoryMarshal.TryGetMemoryManager(memory, out MemoryManager<char>? manager) ? manager : null;
     }
 }
