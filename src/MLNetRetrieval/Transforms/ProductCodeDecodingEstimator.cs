@@ -75,6 +75,8 @@ public sealed class ProductCodeDecodingEstimator : IEstimator<ProductCodeDecodin
 /// <remarks>
 /// A shell around standard ML.NET transformers with the contracts <c>MLNetRetrieval.PqDecodeKey.v1</c>
 /// and <c>MLNetRetrieval.PqDecode.v1</c>; <c>MLContext.Model.Save</c> and <c>Load</c> round-trip it.
+/// NOTE: in a model loaded from a zip the output column is a variable-size vector of Single (d values
+/// per row), because ML.NET 6.0.0 does not save a custom mapping's output schema definition.
 /// </remarks>
 public sealed class ProductCodeDecodingTransformer : ITransformer
 {

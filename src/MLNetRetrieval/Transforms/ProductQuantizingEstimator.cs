@@ -134,10 +134,17 @@ public sealed class ProductQuantizingEstimator : IEstimator<ProductQuantizingTra
 /// Fitted by <see cref="ProductQuantizingEstimator"/>.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Like <see cref="NeighborSearchingTransformer"/>, this transformer is a shell around standard ML.NET
 /// transformers (a column copy, custom mappings with the contracts <c>MLNetRetrieval.PqEncodeKey.v1</c>
 /// and <c>MLNetRetrieval.PqEncode.v1</c>, a value mapping that stores the quantizer as Base64 text,
 /// a copy and a drop), so <c>MLContext.Model.Save</c> and <c>Load</c> round-trip it with no extra loader.
+/// </para>
+/// <para>
+/// NOTE: ML.NET 6.0.0 does not save a custom mapping's output schema definition, so in a model
+/// loaded from a zip the code column is a variable-size vector of Byte. Every row still holds
+/// exactly M values, identical to the fitted model's.
+/// </para>
 /// </remarks>
 public sealed class ProductQuantizingTransformer : ITransformer
 {
@@ -236,14 +243,15 @@ internal static class QuantizerChain
         if (itemType == NumberDataViewType.Byte)
         {
             SchemaDefinition bytes = SchemaDefinition.Create(typeof(ByteRow));
-            bytes[nameof(ByteRow.Values)].ColumnName = columnName;
+            // The indexer finds columns by name, so set the type before renaming.
             bytes[nameof(ByteRow.Values)].ColumnType = new VectorDataViewType(NumberDataViewType.Byte, size);
+            bytes[nameof(ByteRow.Values)].ColumnName = columnName;
             return context.Data.LoadFromEnumerable(Array.Empty<ByteRow>(), bytes);
         }
 
         SchemaDefinition floats = SchemaDefinition.Create(typeof(FloatRow));
-        floats[nameof(FloatRow.Values)].ColumnName = columnName;
         floats[nameof(FloatRow.Values)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
+        floats[nameof(FloatRow.Values)].ColumnName = columnName;
         return context.Data.LoadFromEnumerable(Array.Empty<FloatRow>(), floats);
     }
 
