@@ -5,12 +5,14 @@ namespace MLNetRetrieval.Transforms;
 /// <summary>Maps the four-character index kinds stored in a model to their loaders.</summary>
 internal static class NeighborIndexes
 {
-    private static readonly string KnownKinds = string.Join(", ", ExactIndexAdapter.KindCode, PqIndexAdapter.KindCode);
+    private static readonly string KnownKinds = string.Join(", ", ExactIndexAdapter.KindCode, PqIndexAdapter.KindCode, IvfFlatIndexAdapter.KindCode, IvfPqIndexAdapter.KindCode);
 
     public static INeighborIndex Load(string kind, Stream stream) => kind switch
     {
         ExactIndexAdapter.KindCode => new ExactIndexAdapter(ExactIndex.Load(stream)),
         PqIndexAdapter.KindCode => new PqIndexAdapter(PqIndex.Load(stream)),
+        IvfFlatIndexAdapter.KindCode => IvfFlatIndexAdapter.Load(stream),
+        IvfPqIndexAdapter.KindCode => IvfPqIndexAdapter.Load(stream),
         _ => throw new InvalidDataException($"The model's retrieval state names index kind '{kind}', which this MLNetRetrieval version does not know. Known kinds: {KnownKinds}. Upgrade MLNetRetrieval."),
     };
 

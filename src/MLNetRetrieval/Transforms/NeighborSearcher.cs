@@ -45,7 +45,7 @@ public sealed class NeighborSearcher
     /// was fitted with, because the saved chain holds the state serialized at fit time.
     /// </remarks>
     /// <exception cref="NotSupportedException">The index has no inverted lists (exact and exhaustive PQ search); see <see cref="SupportsProbes"/>.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside [1, nlist].</exception>
     public int NumberOfProbes
     {
         get => State.Index.NumberOfProbes;
@@ -54,7 +54,7 @@ public sealed class NeighborSearcher
             if (!State.Index.SupportsProbes)
                 throw NeighborIndexes.ProbesNotSupported(State.Index.Kind);
             if (value < 1)
-                throw new ArgumentOutOfRangeException(nameof(value), value, "NumberOfProbes (nprobe) must be at least 1; values above the number of lists scan every list.");
+                throw new ArgumentOutOfRangeException(nameof(value), value, "NumberOfProbes (nprobe) must be in [1, number of lists].");
             State.Index.NumberOfProbes = value;
         }
     }
@@ -107,7 +107,7 @@ public sealed class NeighborSearcher
             if (!State.Index.SupportsProbes)
                 throw NeighborIndexes.ProbesNotSupported(State.Index.Kind);
             if (requested < 1)
-                throw new ArgumentOutOfRangeException(nameof(settings), requested, "NeighborSearchSettings.NumberOfProbes (nprobe) must be at least 1, or null for the searcher's own value.");
+                throw new ArgumentOutOfRangeException(nameof(settings), requested, "NeighborSearchSettings.NumberOfProbes (nprobe) must be in [1, number of lists], or null for the searcher's own value.");
         }
 
         int d = Dimension;
@@ -134,7 +134,7 @@ public sealed class NeighborSearchSettings
 {
     /// <summary>
     /// Inverted lists scanned per query (nprobe), at least 1; null uses <see cref="NeighborSearcher.NumberOfProbes"/>.
-    /// Only IVF indexes accept it; values above the number of lists scan every list.
+    /// Only IVF indexes accept it, in [1, nlist].
     /// </summary>
     public int? NumberOfProbes { get; init; }
 }
