@@ -119,7 +119,7 @@ internal sealed class IndexTypeOptions
         }
         catch (ArgumentException e)
         {
-            // The options' checks name the library property; say which command-line option to change.
+            // The options' checks name the library property, so name the command-line option to change instead.
             throw new UsageException($"{CommandLineName(e.ParamName)}: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}");
         }
     }

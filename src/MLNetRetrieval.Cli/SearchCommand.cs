@@ -126,7 +126,7 @@ internal static class SearchCommand
         if (probes is not { } value)
             return;
         if (!model.Searcher.SupportsProbes)
-            throw new UsageException($"--probes applies to IVF models, but {model.Path} holds index kind {model.Searcher.IndexKind}, which scans every vector. Drop --probes or rebuild with index --type ivf-flat or ivf-pq.");
+            throw new UsageException($"--probes applies to IVF models, but {model.Path} contains index kind {model.Searcher.IndexKind}, which scans every vector. Drop --probes or rebuild with index --type ivf-flat or ivf-pq.");
         try
         {
             model.Searcher.NumberOfProbes = value;

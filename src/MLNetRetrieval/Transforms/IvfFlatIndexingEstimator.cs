@@ -66,7 +66,7 @@ public abstract class IvfIndexOptions : TrainedIndexOptions
 /// <item><term>Trains on data</term><description>Yes: k-means (nlist centroids) on a sample, then every row is added.</description></item>
 /// <item><term>Input columns</term><description>A vector of Single; optional integer id and label columns.</description></item>
 /// <item><term>Output columns</term><description>Neighbor ids (vector of Int64), squared Euclidean distances (vector of Single), neighbor labels (vector of Text, with labels).</description></item>
-/// <item><term>Saves in a model zip</term><description>Yes, as standard ML.NET transformers; the zip holds centroids and all vectors.</description></item>
+/// <item><term>Saves in a model zip</term><description>Yes, as standard ML.NET transformers; the zip contains centroids and all vectors.</description></item>
 /// </list>
 /// </remarks>
 /// <seealso cref="RetrievalCatalog.IndexIvfFlat(string, int, int, int, string?, string?)"/>

@@ -23,7 +23,7 @@ namespace MLNetRetrieval.Transforms;
 /// <item><term>Trains on data</term><description>Yes: coarse k-means (nlist centroids) and M sub-space k-means (ksub centroids each) on a sample.</description></item>
 /// <item><term>Input columns</term><description>A vector of Single whose length is a multiple of M; optional integer id and label columns.</description></item>
 /// <item><term>Output columns</term><description>Neighbor ids (vector of Int64), approximate squared Euclidean distances (vector of Single; exact after re-ranking), neighbor labels (vector of Text, with labels).</description></item>
-/// <item><term>Saves in a model zip</term><description>Yes, as standard ML.NET transformers; the zip holds centroids, codebooks and codes.</description></item>
+/// <item><term>Saves in a model zip</term><description>Yes, as standard ML.NET transformers; the zip contains centroids, codebooks and codes.</description></item>
 /// </list>
 /// </remarks>
 /// <seealso cref="RetrievalCatalog.IndexIvfPq(string, int, int, int, int, string?, string?)"/>

@@ -42,7 +42,7 @@ public sealed class NeighborSearcher
     /// For a model loaded from a zip, the searcher from <see cref="RetrievalCatalog.GetSearchers(Microsoft.ML.ITransformer)"/>
     /// shares its index with the loaded model in this process, so setting the value here changes what
     /// the loaded model's <c>Transform</c> returns. A model saved afterwards still stores the value it
-    /// was fitted with, because the saved chain holds the state serialized at fit time.
+    /// was fitted with, because the saved chain contains the state serialized at fit time.
     /// </remarks>
     /// <exception cref="NotSupportedException">The index has no inverted lists (exact and exhaustive PQ search); see <see cref="SupportsProbes"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The value is outside [1, nlist].</exception>

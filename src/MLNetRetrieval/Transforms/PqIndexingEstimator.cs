@@ -23,7 +23,7 @@ namespace MLNetRetrieval.Transforms;
 /// <item><term>Trains on data</term><description>Yes: k-means codebooks per subspace on a sample of the collection, then every row is encoded.</description></item>
 /// <item><term>Input columns</term><description>A vector of Single whose length is a multiple of M; optional integer id and label columns.</description></item>
 /// <item><term>Output columns</term><description>Neighbor ids (vector of Int64), approximate squared Euclidean distances (vector of Single), neighbor labels (vector of Text, with labels).</description></item>
-/// <item><term>Saves in a model zip</term><description>Yes, as standard ML.NET transformers; the zip holds codebooks and codes, not the vectors.</description></item>
+/// <item><term>Saves in a model zip</term><description>Yes, as standard ML.NET transformers; the zip contains codebooks and codes, not the vectors.</description></item>
 /// </list>
 /// <para>
 /// The distance is always squared Euclidean. For cosine similarity, normalize the vectors first

@@ -15,7 +15,7 @@ namespace MLNetRetrieval.Transforms;
 /// <item><term>Trains on data</term><description>No: the quantizer comes trained, usually from <see cref="ProductQuantizingTransformer.Quantizer"/>.</description></item>
 /// <item><term>Input column</term><description>A vector of Byte with M values (known-size, or variable-size with M values per row).</description></item>
 /// <item><term>Output column</term><description>A known-size vector of Single, d values.</description></item>
-/// <item><term>Saves in a model zip</term><description>Yes, as standard ML.NET transformers; the zip holds the codebooks.</description></item>
+/// <item><term>Saves in a model zip</term><description>Yes, as standard ML.NET transformers; the zip contains the codebooks.</description></item>
 /// </list>
 /// </remarks>
 /// <seealso cref="RetrievalCatalog.DecodeProductCodes(string, string, ProductQuantizer)"/>

@@ -23,7 +23,7 @@ namespace MLNetRetrieval.Transforms;
 /// <item><term>Trains on data</term><description>Yes: k-means per subspace on a sample of the input column.</description></item>
 /// <item><term>Input column</term><description>A vector of Single whose length d is a multiple of M (known-size, or variable-size with equal lengths).</description></item>
 /// <item><term>Output column</term><description>A known-size vector of Byte, M values.</description></item>
-/// <item><term>Saves in a model zip</term><description>Yes, as standard ML.NET transformers; the zip holds the codebooks.</description></item>
+/// <item><term>Saves in a model zip</term><description>Yes, as standard ML.NET transformers; the zip contains the codebooks.</description></item>
 /// </list>
 /// </remarks>
 /// <seealso cref="RetrievalCatalog.QuantizeProduct(string, string?, int)"/>
@@ -142,7 +142,7 @@ public sealed class ProductQuantizingEstimator : IEstimator<ProductQuantizingTra
 /// </para>
 /// <para>
 /// NOTE: ML.NET 6.0.0 does not save a custom mapping's output schema definition, so in a model
-/// loaded from a zip the code column is a variable-size vector of Byte. Every row still holds
+/// loaded from a zip the code column is a variable-size vector of Byte. Every row still contains
 /// exactly M values, identical to the fitted model's.
 /// </para>
 /// </remarks>
