@@ -26,26 +26,26 @@ internal static class BenchCommand
         string defaultQueries = Path.Combine(FashionMnistFolder, "t10k-images-idx3-ubyte.gz");
         var basePath = new Option<string>("--base")
         {
-            Description = $"Vector file to index (any format the index command reads). Default: {defaultBase} (Debian's dataset-fashion-mnist).",
+            Description = $"Vector file to index (any format the index command reads). The default is Fashion-MNIST's training split from Debian's dataset-fashion-mnist package.",
             HelpName = "FILE",
             DefaultValueFactory = _ => defaultBase,
         };
         var queriesPath = new Option<string>("--queries")
         {
-            Description = $"Vector file with the queries. Default: {defaultQueries}.",
+            Description = "Vector file with the queries. The default is Fashion-MNIST's test split.",
             HelpName = "FILE",
             DefaultValueFactory = _ => defaultQueries,
         };
         var maxQueries = new Option<int>("--max-queries")
         {
-            Description = "Uses only the first N queries, so the one-query-at-a-time pass stays short; 0 uses every query. Default: 1000.",
+            Description = "Uses only the first N queries, so the one-query-at-a-time pass stays short; 0 uses every query.",
             HelpName = "N",
             DefaultValueFactory = _ => 1000,
             Validators = { result => { if (result.GetValueOrDefault<int>() < 0) result.AddError("--max-queries must be 0 (every query) or positive."); } },
         };
         var types = new Option<string[]>("--types")
         {
-            Description = "Index types to build, comma-separated, from: exact, pq, ivf-flat, ivf-pq. Default: pq,ivf-flat,ivf-pq.",
+            Description = "Index types to build, comma-separated, from: exact, pq, ivf-flat, ivf-pq.",
             HelpName = "TYPE,TYPE,...",
             DefaultValueFactory = _ => ["pq", "ivf-flat", "ivf-pq"],
             CustomParser = result =>
@@ -61,7 +61,7 @@ internal static class BenchCommand
         var compression = new IndexTypeOptions();
         Option<int> threads = CliContext.CreateThreadsOption("training, adding and searching");
         threads.DefaultValueFactory = _ => 1;
-        threads.Description = "Worker threads for training, adding and searching; 0 uses every core. Default: 1, so QPS is per core.";
+        threads.Description = "Worker threads for training, adding and searching; 0 uses every core. The default of 1 gives queries per second on one core.";
 
         var command = new Command("bench", "Build PQ and IVF indexes over a base file and sweep nprobe: recall@k against exact search, batch and one-query-at-a-time queries per second, build seconds and bytes per vector.");
         command.Add(basePath);
@@ -70,7 +70,7 @@ internal static class BenchCommand
         command.Add(types);
         command.Add(probes);
         command.Add(k);
-        compression.AddTo(command);
+        compression.AddTo(command, includeProbes: false);
         command.Add(threads);
         command.SetAction(parse => Run(context, new BenchSettings(
             parse.GetValue(basePath)!, parse.GetValue(queriesPath)!, parse.GetValue(maxQueries),

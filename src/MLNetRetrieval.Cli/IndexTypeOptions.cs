@@ -26,12 +26,12 @@ internal sealed class IndexTypeOptions
 
     public IndexTypeOptions()
     {
-        Lists = PositiveOption("--lists", $"Inverted lists nlist of ivf-flat and ivf-pq: k-means cells; the collection needs at least this many rows. Default: {IvfIndexOptions.Defaults.NumberOfLists}.", IvfIndexOptions.Defaults.NumberOfLists);
-        Probes = PositiveOption("--probes", $"Lists scanned per query nprobe of ivf-flat and ivf-pq, in [1, --lists]; stored in the model as its default. Default: {IvfIndexOptions.Defaults.NumberOfProbes}.", IvfIndexOptions.Defaults.NumberOfProbes);
-        Subquantizers = PositiveOption("--subquantizers", $"PQ subquantizers M of pq and ivf-pq: bytes per stored vector; must divide the dimension. Default: {PqIndexingEstimator.Options.Defaults.NumberOfSubquantizers}.", PqIndexingEstimator.Options.Defaults.NumberOfSubquantizers);
-        Bits = PositiveOption("--bits", "Bits per PQ sub-code nbits (ksub = 2^nbits centroids per subquantizer); only 8 is supported. Default: 8.", PqIndexingEstimator.Options.Defaults.BitsPerSubquantizer);
-        Rerank = NonNegativeOption("--rerank", "ivf-pq only: candidates per query re-ranked by exact distance; 0 turns re-ranking off, otherwise at least k. A positive value also stores the raw vectors (4 bytes per component). Default: 0.", 0);
-        TrainSample = NonNegativeOption("--train-sample", $"Rows drawn at random to train k-means (pq, ivf-flat, ivf-pq); 0 trains on every row. Every row is indexed either way. Default: {TrainedIndexOptions.Defaults.TrainingSampleSize}.", TrainedIndexOptions.Defaults.TrainingSampleSize);
+        Lists = PositiveOption("--lists", $"Inverted lists nlist of ivf-flat and ivf-pq: k-means cells; the collection needs at least this many rows.", IvfIndexOptions.Defaults.NumberOfLists);
+        Probes = PositiveOption("--probes", $"Lists scanned per query nprobe of ivf-flat and ivf-pq, in [1, --lists]; stored in the model as its default.", IvfIndexOptions.Defaults.NumberOfProbes);
+        Subquantizers = PositiveOption("--subquantizers", $"PQ subquantizers M of pq and ivf-pq: bytes per stored vector; must divide the dimension.", PqIndexingEstimator.Options.Defaults.NumberOfSubquantizers);
+        Bits = PositiveOption("--bits", "Bits per PQ sub-code nbits (ksub = 2^nbits centroids per subquantizer); only 8 is supported.", PqIndexingEstimator.Options.Defaults.BitsPerSubquantizer);
+        Rerank = NonNegativeOption("--rerank", "ivf-pq only: candidates per query re-ranked by exact distance; 0 turns re-ranking off, otherwise at least k. A positive value also stores the raw vectors (4 bytes per component).", 0);
+        TrainSample = NonNegativeOption("--train-sample", $"Rows drawn at random to train k-means (pq, ivf-flat, ivf-pq); 0 trains on every row. Every row is indexed either way.", TrainedIndexOptions.Defaults.TrainingSampleSize);
         Seed = new Option<int?>("--seed")
         {
             Description = "Seed of the training sample and of k-means; the same seed and input give the same index. Default: 1.",
@@ -67,10 +67,12 @@ internal sealed class IndexTypeOptions
 
     public static string TypeName(IndexType type) => TypeNames[(int)type];
 
-    public void AddTo(Command command)
+    /// <summary>Adds the options to <paramref name="command"/>; bench sweeps nprobe with its own --probes list, so it leaves this one out.</summary>
+    public void AddTo(Command command, bool includeProbes = true)
     {
         command.Add(Lists);
-        command.Add(Probes);
+        if (includeProbes)
+            command.Add(Probes);
         command.Add(Subquantizers);
         command.Add(Bits);
         command.Add(Rerank);
@@ -79,7 +81,9 @@ internal sealed class IndexTypeOptions
     }
 
     public CompressionSettings Read(ParseResult parse) => new(
-        parse.GetValue(Lists), parse.GetValue(Probes), parse.GetValue(Subquantizers), parse.GetValue(Bits),
+        parse.GetValue(Lists),
+        parse.GetResult(Probes) is null ? IvfIndexOptions.Defaults.NumberOfProbes : parse.GetValue(Probes),
+        parse.GetValue(Subquantizers), parse.GetValue(Bits),
         parse.GetValue(Rerank), parse.GetValue(TrainSample), parse.GetValue(Seed));
 
     /// <summary>Creates the estimator of <paramref name="type"/>, filling <paramref name="columns"/> with the compression settings.</summary>
