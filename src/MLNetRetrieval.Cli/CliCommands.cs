@@ -13,7 +13,7 @@ internal static class CliCommands
 {
     public static RootCommand CreateRoot(CliContext context)
     {
-        var root = new RootCommand("Content-based retrieval with ML.NET: build exact k-nearest-neighbor indexes as model zips, search them, evaluate the rankings and measure 1:1 verification.");
+        var root = new RootCommand("Content-based retrieval with ML.NET: build exact, PQ and IVF k-nearest-neighbor indexes as model zips, benchmark them, search them, evaluate the rankings and measure 1:1 verification.");
         root.Add(context.Json);
         root.Add(context.Quiet);
         root.Add(context.Verbose);
@@ -22,6 +22,7 @@ internal static class CliCommands
         root.Add(EvaluateCommand.Create(context));
         root.Add(VerifyCommand.Create(context));
         root.Add(DemoCommand.Create(context));
+        root.Add(BenchCommand.Create(context));
         return root;
     }
 

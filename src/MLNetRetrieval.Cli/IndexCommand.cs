@@ -8,8 +8,8 @@ using Spectre.Console;
 namespace MLNetRetrieval.Cli;
 
 /// <summary>
-/// <c>index</c>: reads a vector file, fits an exact index (after optional L2 normalization) and
-/// saves the fitted pipeline with <c>ml.Model.Save</c>.
+/// <c>index</c>: reads a vector file, fits an index of the chosen type (after optional L2
+/// normalization) and saves the fitted pipeline with <c>ml.Model.Save</c>.
 /// </summary>
 internal static class IndexCommand
 {
@@ -35,9 +35,13 @@ internal static class IndexCommand
             Required = true,
         };
         Option<int> threads = CliContext.CreateThreadsOption("building the index");
+        Option<string> type = IndexTypeOptions.CreateTypeOption();
+        var compression = new IndexTypeOptions();
 
-        var command = new Command("index", "Build an exact k-nearest-neighbor index over a vector file and save it as an ML.NET model zip.");
+        var command = new Command("index", "Build a k-nearest-neighbor index (exact, PQ, IVF-Flat or IVF-PQ) over a vector file and save it as an ML.NET model zip.");
         input.AddTo(command);
+        command.Add(type);
+        compression.AddTo(command);
         command.Add(metric);
         command.Add(k);
         command.Add(excludeSelf);
@@ -52,12 +56,14 @@ internal static class IndexCommand
             parse.GetValue(normalize),
             parse.GetValue(output)!,
             parse.GetValue(threads),
-            parse.GetValue(context.Json))));
+            parse.GetValue(context.Json),
+            IndexTypeOptions.ParseType(parse.GetValue(type)!),
+            compression.Read(parse))));
         return command;
     }
 
     private sealed record IndexSettings(VectorInputOptions Input, ParseResult Parse, Indexes.DistanceMetric Metric, int K,
-        bool ExcludeSelf, bool Normalize, string Output, int Threads, bool Json);
+        bool ExcludeSelf, bool Normalize, string Output, int Threads, bool Json, IndexType Type, CompressionSettings Compression);
 
     private static int Run(CliContext context, IndexSettings settings)
     {
@@ -65,6 +71,9 @@ internal static class IndexCommand
         var clock = Stopwatch.StartNew();
         string inputPath = settings.Parse.GetValue(settings.Input.Path)!;
         using var zip = new AtomicFile(settings.Output);
+
+        // Check the type's settings before reading a possibly large input file.
+        IndexTypeOptions.CreateEstimator(new MLContext(seed: 1), settings.Type, new NeighborSearchOptions { NumberOfNeighbors = settings.K }, settings.Metric, settings.Compression);
         VectorSet vectors = settings.Input.Read(settings.Parse);
         if (settings.Metric == Indexes.DistanceMetric.Cosine && QueryScoring.FindZeroRow(vectors) is int zeroRow and >= 0)
         {
@@ -78,19 +87,18 @@ internal static class IndexCommand
         IDataView view = VectorViews.Create(ml, vectors);
         ITransformer model = console.RunWithProgress("Indexing", vectors.Count, sink =>
         {
-            var options = new ExactIndexingEstimator.Options
+            var options = new NeighborSearchOptions
             {
                 FeatureColumnName = VectorViews.FeatureColumn,
                 IdColumnName = VectorViews.IdColumn,
                 LabelColumnName = vectors.Labels is null ? null : VectorViews.LabelColumn,
                 NumberOfNeighbors = settings.K,
-                Metric = settings.Metric,
                 ExcludeSelf = settings.ExcludeSelf,
                 NumberOfThreads = settings.Threads,
                 Progress = new IndexingProgressSink(sink),
                 CancellationToken = context.CancellationToken,
             };
-            IEstimator<ITransformer> pipeline = ml.Retrieval().IndexExact(options);
+            IEstimator<ITransformer> pipeline = IndexTypeOptions.CreateEstimator(ml, settings.Type, options, settings.Metric, settings.Compression);
             if (settings.Normalize)
                 pipeline = ml.Transforms.NormalizeLpNorm(VectorViews.FeatureColumn).Append(pipeline);
             return pipeline.Fit(view);
@@ -109,6 +117,10 @@ internal static class IndexCommand
                 command = "index",
                 input = inputPath,
                 output = zip.Path,
+                type = IndexTypeOptions.TypeName(settings.Type),
+                lists = settings.Type is IndexType.IvfFlat or IndexType.IvfPq ? settings.Compression.Lists : (int?)null,
+                probes = settings.Type is IndexType.IvfFlat or IndexType.IvfPq ? settings.Compression.Probes : (int?)null,
+                subquantizers = settings.Type is IndexType.Pq or IndexType.IvfPq ? settings.Compression.Subquantizers : (int?)null,
                 rows = vectors.Count,
                 dimension = vectors.Dimension,
                 metric = CliCommands.MetricName(settings.Metric),
@@ -124,6 +136,7 @@ internal static class IndexCommand
 
         var table = CliConsole.CreateTable().AddColumn("Index").AddColumn("Value");
         table.AddRow("input", Markup.Escape(inputPath));
+        table.AddRow("type", Describe(settings.Type, settings.Compression));
         table.AddRow("rows", vectors.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("dimension", vectors.Dimension.ToString(System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("metric", CliCommands.MetricName(settings.Metric) + (settings.Normalize ? " (vectors L2-normalized)" : ""));
@@ -136,6 +149,14 @@ internal static class IndexCommand
         return ExitCodes.Success;
     }
 
+    private static string Describe(IndexType type, CompressionSettings settings) => type switch
+    {
+        IndexType.Pq => $"pq (M = {settings.Subquantizers}, nbits = {settings.Bits})",
+        IndexType.IvfFlat => $"ivf-flat (nlist = {settings.Lists}, nprobe = {settings.Probes})",
+        IndexType.IvfPq => $"ivf-pq (nlist = {settings.Lists}, nprobe = {settings.Probes}, M = {settings.Subquantizers}, nbits = {settings.Bits}, rerank = {settings.Rerank})",
+        _ => "exact",
+    };
+
     /// <summary>Forwards the estimator's read and index phases to one progress bar, synchronously on the reporting thread.</summary>
     private sealed class IndexingProgressSink(IProgressSink sink) : IProgress<IndexingProgress>
     {
@@ -146,7 +167,7 @@ internal static class IndexCommand
             if (value.Phase != _phase)
             {
                 _phase = value.Phase;
-                sink.Restart(value.Phase == "read" ? "Reading rows" : "Indexing", value.Total);
+                sink.Restart(value.Phase switch { "read" => "Reading rows", "train" => "Training", _ => "Indexing" }, value.Total);
             }
 
             sink.Set(value.Done);

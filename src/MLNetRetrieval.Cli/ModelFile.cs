@@ -23,7 +23,7 @@ internal sealed class ModelFile
 
     /// <summary>
     /// Whether the model is the search alone, with no transform before it (such as NormalizeLpNorm),
-    /// so raw query vectors can go straight to <see cref="NeighborSearcher.Search"/>.
+    /// so raw query vectors can go straight to <see cref="NeighborSearcher.Search(ReadOnlySpan{float}, ReadOnlySpan{long}, Span{long}, Span{float}, NeighborSearchSettings?, int, CancellationToken)"/>.
     /// </summary>
     public bool SearchIsFirstTransform { get; }
 

@@ -14,7 +14,7 @@ internal enum ScoringPath
     /// <summary>The loaded model's ML.NET <c>Transform</c>, one query row at a time.</summary>
     Transform,
 
-    /// <summary><see cref="NeighborSearcher.Search"/> over blocks of queries on several threads.</summary>
+    /// <summary><see cref="NeighborSearcher.Search(ReadOnlySpan{float}, ReadOnlySpan{long}, Span{long}, Span{float}, NeighborSearchSettings?, int, CancellationToken)"/> over blocks of queries on several threads.</summary>
     Batch,
 }
 
@@ -168,7 +168,7 @@ internal static class QueryScoring
     }
 
     /// <summary>
-    /// Searches blocks of queries with <see cref="NeighborSearcher.Search"/>, which spreads each block
+    /// Searches blocks of queries with <see cref="NeighborSearcher.Search(ReadOnlySpan{float}, ReadOnlySpan{long}, Span{long}, Span{float}, NeighborSearchSettings?, int, CancellationToken)"/>, which spreads each block
     /// over <paramref name="threads"/> threads. Only valid when no transform precedes the search.
     /// </summary>
     public static IEnumerable<ScoredQuery> InBatches(NeighborSearcher searcher, VectorSet queries, long[] queryIds,

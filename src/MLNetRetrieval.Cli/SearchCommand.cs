@@ -30,6 +30,7 @@ internal static class SearchCommand
         };
         Option<string> scoring = CliCommands.CreateScoringOption();
         Option<int> threads = CliContext.CreateThreadsOption("batch scoring (--scoring batch or auto)");
+        Option<int?> probes = CreateProbesOption();
 
         var command = new Command("search", "Find the nearest neighbors of query vectors with a saved model and write them as CSV.");
         command.Add(model);
@@ -38,13 +39,14 @@ internal static class SearchCommand
         command.Add(output);
         command.Add(scoring);
         command.Add(threads);
+        command.Add(probes);
         command.SetAction(parse => Run(context, parse.GetValue(model)!, queries, parse, parse.GetValue(k), parse.GetValue(output)!,
-            CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(context.Json)));
+            CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(probes), parse.GetValue(context.Json)));
         return command;
     }
 
     private static int Run(CliContext context, string modelPath, VectorInputOptions queryOptions, ParseResult parse,
-        int? requestedK, string outputPath, ScoringPath scoring, int threads, bool json)
+        int? requestedK, string outputPath, ScoringPath scoring, int threads, int? probes, bool json)
     {
         CliConsole console = context.Console;
         var clock = Stopwatch.StartNew();
@@ -53,6 +55,7 @@ internal static class SearchCommand
 
         var ml = new MLContext(seed: 1);
         ModelFile model = ModelFile.Load(ml, modelPath);
+        ApplyProbes(model, probes);
         int k = requestedK ?? model.Searcher.NumberOfNeighbors;
         QueryScoring.CheckK(model, k);
         QueryScoring.Resolve(model, scoring);
@@ -81,6 +84,7 @@ internal static class SearchCommand
                 output = file!.Path,
                 queryCount = queries.Count,
                 k,
+                probes = model.Searcher.SupportsProbes ? model.Searcher.NumberOfProbes : (int?)null,
                 rowsWritten = written,
                 scoring = used.ToString().ToLowerInvariant(),
                 seconds,
@@ -91,6 +95,8 @@ internal static class SearchCommand
             var table = CliConsole.CreateTable().AddColumn("Search").AddColumn("Value");
             table.AddRow("queries", queries.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("k", k.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (model.Searcher.SupportsProbes)
+                table.AddRow("probes", model.Searcher.NumberOfProbes.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("rows written", written.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("scoring", used.ToString().ToLowerInvariant());
             table.AddRow("output", Markup.Escape(file!.Path));
@@ -103,6 +109,32 @@ internal static class SearchCommand
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>Creates the --probes option of the commands that score with a saved model.</summary>
+    public static Option<int?> CreateProbesOption() => new("--probes")
+    {
+        Description = "IVF models only (index --type ivf-flat or ivf-pq): inverted lists scanned per query (nprobe), in [1, the model's --lists]. Overrides the value stored in the model for this run; more probes raise recall and cost time. Default: the model's value.",
+        HelpName = "N",
+        CustomParser = result => CliCommands.ParseInteger(result, 1, int.MaxValue, "--probes must be an integer of at least 1"),
+    };
+
+    /// <summary>Sets nprobe on the loaded model; the searcher shares its index with the loaded pipeline, so both scoring paths use it.</summary>
+    /// <exception cref="UsageException">The model has no inverted lists, or the value exceeds its number of lists.</exception>
+    public static void ApplyProbes(ModelFile model, int? probes)
+    {
+        if (probes is not { } value)
+            return;
+        if (!model.Searcher.SupportsProbes)
+            throw new UsageException($"--probes applies to IVF models, but {model.Path} contains index kind {model.Searcher.IndexKind}, which scans every vector. Drop --probes or rebuild with index --type ivf-flat or ivf-pq.");
+        try
+        {
+            model.Searcher.NumberOfProbes = value;
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new UsageException($"--probes {value} is out of range for {model.Path}: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}");
+        }
     }
 
     /// <summary>

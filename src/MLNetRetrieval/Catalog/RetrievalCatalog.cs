@@ -52,6 +52,107 @@ public sealed class RetrievalCatalog
     /// <summary>Creates an exact k-nearest-neighbor index estimator with every setting.</summary>
     public ExactIndexingEstimator IndexExact(ExactIndexingEstimator.Options options) => new(Context, options);
 
+    /// <summary>Creates an exhaustive product-quantization (PQ) index estimator: M-byte codes, approximate squared Euclidean distances.</summary>
+    /// <param name="featureColumnName">Vector column (vector of Single, length a multiple of M) in the collection and in the queries.</param>
+    /// <param name="numberOfNeighbors">Neighbors returned per query (k).</param>
+    /// <param name="numberOfSubquantizers">Subquantizers M: bytes per stored vector; must divide the dimension.</param>
+    /// <param name="idColumnName">Optional collection id column (integers ≥ 0); row numbers otherwise.</param>
+    /// <param name="labelColumnName">Optional collection label column; adds the neighbor-label column.</param>
+    public PqIndexingEstimator IndexPq(string featureColumnName = NeighborSearchOptions.Defaults.FeatureColumnName,
+        int numberOfNeighbors = NeighborSearchOptions.Defaults.NumberOfNeighbors,
+        int numberOfSubquantizers = PqIndexingEstimator.Options.Defaults.NumberOfSubquantizers,
+        string? idColumnName = null, string? labelColumnName = null) =>
+        IndexPq(new PqIndexingEstimator.Options
+        {
+            FeatureColumnName = featureColumnName,
+            NumberOfNeighbors = numberOfNeighbors,
+            NumberOfSubquantizers = numberOfSubquantizers,
+            IdColumnName = idColumnName,
+            LabelColumnName = labelColumnName,
+        });
+
+    /// <summary>Creates an exhaustive product-quantization index estimator with every setting.</summary>
+    public PqIndexingEstimator IndexPq(PqIndexingEstimator.Options options) => new(Context, options);
+
+    /// <summary>Creates an IVF-Flat index estimator: nlist inverted lists of raw vectors, nprobe of them scanned per query.</summary>
+    /// <param name="featureColumnName">Vector column (vector of Single) in the collection and in the queries.</param>
+    /// <param name="numberOfNeighbors">Neighbors returned per query (k).</param>
+    /// <param name="numberOfLists">Inverted lists nlist; the collection needs at least this many rows.</param>
+    /// <param name="numberOfProbes">Lists scanned per query nprobe, in [1, nlist].</param>
+    /// <param name="idColumnName">Optional collection id column (integers ≥ 0); row numbers otherwise.</param>
+    /// <param name="labelColumnName">Optional collection label column; adds the neighbor-label column.</param>
+    public IvfFlatIndexingEstimator IndexIvfFlat(string featureColumnName = NeighborSearchOptions.Defaults.FeatureColumnName,
+        int numberOfNeighbors = NeighborSearchOptions.Defaults.NumberOfNeighbors,
+        int numberOfLists = IvfIndexOptions.Defaults.NumberOfLists,
+        int numberOfProbes = IvfIndexOptions.Defaults.NumberOfProbes,
+        string? idColumnName = null, string? labelColumnName = null) =>
+        IndexIvfFlat(new IvfFlatIndexingEstimator.Options
+        {
+            FeatureColumnName = featureColumnName,
+            NumberOfNeighbors = numberOfNeighbors,
+            NumberOfLists = numberOfLists,
+            NumberOfProbes = numberOfProbes,
+            IdColumnName = idColumnName,
+            LabelColumnName = labelColumnName,
+        });
+
+    /// <summary>Creates an IVF-Flat index estimator with every setting.</summary>
+    public IvfFlatIndexingEstimator IndexIvfFlat(IvfFlatIndexingEstimator.Options options) => new(Context, options);
+
+    /// <summary>Creates an IVF-PQ index estimator: nlist inverted lists of M-byte PQ codes, nprobe of them scanned per query.</summary>
+    /// <param name="featureColumnName">Vector column (vector of Single, length a multiple of M) in the collection and in the queries.</param>
+    /// <param name="numberOfNeighbors">Neighbors returned per query (k).</param>
+    /// <param name="numberOfLists">Inverted lists nlist; the collection needs at least max(nlist, 256) rows.</param>
+    /// <param name="numberOfProbes">Lists scanned per query nprobe, in [1, nlist].</param>
+    /// <param name="numberOfSubquantizers">Subquantizers M: bytes per stored vector; must divide the dimension.</param>
+    /// <param name="idColumnName">Optional collection id column (integers ≥ 0); row numbers otherwise.</param>
+    /// <param name="labelColumnName">Optional collection label column; adds the neighbor-label column.</param>
+    public IvfPqIndexingEstimator IndexIvfPq(string featureColumnName = NeighborSearchOptions.Defaults.FeatureColumnName,
+        int numberOfNeighbors = NeighborSearchOptions.Defaults.NumberOfNeighbors,
+        int numberOfLists = IvfIndexOptions.Defaults.NumberOfLists,
+        int numberOfProbes = IvfIndexOptions.Defaults.NumberOfProbes,
+        int numberOfSubquantizers = IvfPqIndexingEstimator.Options.Defaults.NumberOfSubquantizers,
+        string? idColumnName = null, string? labelColumnName = null) =>
+        IndexIvfPq(new IvfPqIndexingEstimator.Options
+        {
+            FeatureColumnName = featureColumnName,
+            NumberOfNeighbors = numberOfNeighbors,
+            NumberOfLists = numberOfLists,
+            NumberOfProbes = numberOfProbes,
+            NumberOfSubquantizers = numberOfSubquantizers,
+            IdColumnName = idColumnName,
+            LabelColumnName = labelColumnName,
+        });
+
+    /// <summary>Creates an IVF-PQ index estimator with every setting.</summary>
+    public IvfPqIndexingEstimator IndexIvfPq(IvfPqIndexingEstimator.Options options) => new(Context, options);
+
+    /// <summary>
+    /// Creates an estimator that trains a product quantizer on a vector column and encodes it as a
+    /// known-size vector of M bytes (Jégou, Douze and Schmid, IEEE TPAMI 2011).
+    /// </summary>
+    /// <param name="outputColumnName">Added code column (known-size vector of Byte, M values).</param>
+    /// <param name="inputColumnName">Vector column to encode (vector of Single, length a multiple of M); null uses <paramref name="outputColumnName"/>.</param>
+    /// <param name="numberOfSubquantizers">Subquantizers M: bytes per code; must divide the dimension.</param>
+    public ProductQuantizingEstimator QuantizeProduct(string outputColumnName, string? inputColumnName = null,
+        int numberOfSubquantizers = ProductQuantizingEstimator.Options.Defaults.NumberOfSubquantizers) =>
+        QuantizeProduct(new ProductQuantizingEstimator.Options
+        {
+            OutputColumnName = outputColumnName,
+            InputColumnName = inputColumnName,
+            NumberOfSubquantizers = numberOfSubquantizers,
+        });
+
+    /// <summary>Creates a product-quantizing estimator with every setting.</summary>
+    public ProductQuantizingEstimator QuantizeProduct(ProductQuantizingEstimator.Options options) => new(Context, options);
+
+    /// <summary>Creates an estimator that maps product-quantization codes back to vectors (the concatenated centroids).</summary>
+    /// <param name="outputColumnName">Added vector column (known-size vector of Single, d values).</param>
+    /// <param name="inputColumnName">Code column (vector of Byte, M values).</param>
+    /// <param name="quantizer">The trained quantizer that made the codes, such as <see cref="ProductQuantizingTransformer.Quantizer"/>.</param>
+    public ProductCodeDecodingEstimator DecodeProductCodes(string outputColumnName, string inputColumnName, Quantization.ProductQuantizer quantizer) =>
+        new(Context, outputColumnName, inputColumnName, quantizer);
+
     /// <summary>
     /// Computes ranking metrics (Recall@R, precision@k, mAP, MAP@R, per query) over data scored by a
     /// neighbor search, with relevance from labels or from explicit judgments.

@@ -167,6 +167,9 @@ internal sealed class BinaryFormatReader
         return BinaryPrimitives.ReadInt64LittleEndian(bytes);
     }
 
+    /// <summary>Fills <paramref name="values"/> with raw bytes; call <see cref="EnsureSectionHolds"/> before allocating it.</summary>
+    public void ReadBytes(Span<byte> values, string field) => ReadField(values, field);
+
     /// <summary>Fills <paramref name="values"/>; call <see cref="EnsureSectionHolds"/> before allocating it.</summary>
     public void ReadInt64s(Span<long> values, string field)
     {

@@ -90,6 +90,9 @@ internal sealed class BinaryFormatWriter
         WriteField(bytes);
     }
 
+    /// <summary>Writes <paramref name="values"/> as they are, such as product-quantization codes.</summary>
+    public void WriteBytes(ReadOnlySpan<byte> values) => WriteField(values);
+
     public void WriteInt64s(ReadOnlySpan<long> values)
     {
         if (BitConverter.IsLittleEndian)

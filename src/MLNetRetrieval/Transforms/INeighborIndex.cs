@@ -21,13 +21,28 @@ internal interface INeighborIndex
     /// <summary>Finds the row of <paramref name="id"/>.</summary>
     bool TryGetRow(long id, out int row);
 
+    /// <summary>Whether the index scans a chosen number of inverted lists per query (IVF), so that <see cref="NumberOfProbes"/> applies.</summary>
+    bool SupportsProbes { get; }
+
+    /// <summary>
+    /// Inverted lists scanned per query when a search passes 0 probes (nprobe). Only valid when
+    /// <see cref="SupportsProbes"/> is true; other indexes throw <see cref="NotSupportedException"/>.
+    /// </summary>
+    int NumberOfProbes { get; set; }
+
     /// <summary>
     /// Searches <paramref name="queries"/> (n × d, row-major) and writes the k best ids and distances
     /// per query (n × k, row-major) best first. <paramref name="excludedIds"/> is empty or holds one id
-    /// per query that must not be returned for that query (−1 for none).
+    /// per query that must not be returned for that query (−1 for none). <paramref name="numberOfProbes"/>
+    /// is 0 for <see cref="NumberOfProbes"/>, or the lists to scan in this call (IVF indexes only).
     /// </summary>
     void Search(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> distances,
-        ReadOnlySpan<long> excludedIds, int threads, CancellationToken cancellationToken);
+        ReadOnlySpan<long> excludedIds, int threads, int numberOfProbes, CancellationToken cancellationToken);
+
+    /// <summary>Searches with the index's own <see cref="NumberOfProbes"/> where it has one.</summary>
+    void Search(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> distances,
+        ReadOnlySpan<long> excludedIds, int threads, CancellationToken cancellationToken) =>
+        Search(queries, k, ids, distances, excludedIds, threads, numberOfProbes: 0, cancellationToken);
 
     /// <summary>Writes the index in its versioned binary format.</summary>
     void Save(Stream stream);

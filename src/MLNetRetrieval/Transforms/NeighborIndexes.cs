@@ -5,11 +5,34 @@ namespace MLNetRetrieval.Transforms;
 /// <summary>Maps the four-character index kinds stored in a model to their loaders.</summary>
 internal static class NeighborIndexes
 {
+    private static readonly string KnownKinds = string.Join(", ", ExactIndexAdapter.KindCode, PqIndexAdapter.KindCode, IvfFlatIndexAdapter.KindCode, IvfPqIndexAdapter.KindCode);
+
     public static INeighborIndex Load(string kind, Stream stream) => kind switch
     {
         ExactIndexAdapter.KindCode => new ExactIndexAdapter(ExactIndex.Load(stream)),
-        _ => throw new InvalidDataException($"The model's retrieval state names index kind '{kind}', which this MLNetRetrieval version does not know. Known kinds: {ExactIndexAdapter.KindCode}. Upgrade MLNetRetrieval."),
+        PqIndexAdapter.KindCode => new PqIndexAdapter(PqIndex.Load(stream)),
+        IvfFlatIndexAdapter.KindCode => IvfFlatIndexAdapter.Load(stream),
+        IvfPqIndexAdapter.KindCode => IvfPqIndexAdapter.Load(stream),
+        _ => throw new InvalidDataException($"The model's retrieval state names index kind '{kind}', which this MLNetRetrieval version does not know. Known kinds: {KnownKinds}. Upgrade MLNetRetrieval."),
     };
+
+    /// <summary>Builds the search parameters shared by every adapter.</summary>
+    public static SearchParameters CreateParameters(ReadOnlySpan<long> excludedIds, int threads, CancellationToken cancellationToken) => new()
+    {
+        Threads = threads,
+        ExcludedIds = excludedIds.IsEmpty ? ReadOnlyMemory<long>.Empty : excludedIds.ToArray(),
+        CancellationToken = cancellationToken,
+    };
+
+    /// <summary>Rejects a probe count for an index that scans every vector.</summary>
+    public static void CheckNoProbes(string kind, int numberOfProbes)
+    {
+        if (numberOfProbes != 0)
+            throw ProbesNotSupported(kind);
+    }
+
+    public static NotSupportedException ProbesNotSupported(string kind) =>
+        new($"The index kind '{kind}' scans every stored vector and has no inverted lists, so the number of probes (nprobe) does not apply. Only IVF indexes (IndexIvfFlat, IndexIvfPq) take it.");
 }
 
 /// <summary>Exposes an <see cref="ExactIndex"/> to the ML.NET layer.</summary>
@@ -27,20 +50,60 @@ internal sealed class ExactIndexAdapter : INeighborIndex
 
     public int Count => Index.Count;
 
+    public bool SupportsProbes => false;
+
+    public int NumberOfProbes
+    {
+        get => throw NeighborIndexes.ProbesNotSupported(KindCode);
+        set => throw NeighborIndexes.ProbesNotSupported(KindCode);
+    }
+
     public long GetId(int row) => Index.GetId(row);
 
     public bool TryGetRow(long id, out int row) => Index.TryGetRow(id, out row);
 
     public void Search(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> distances,
-        ReadOnlySpan<long> excludedIds, int threads, CancellationToken cancellationToken)
+        ReadOnlySpan<long> excludedIds, int threads, int numberOfProbes, CancellationToken cancellationToken)
     {
-        var parameters = new SearchParameters
-        {
-            Threads = threads,
-            ExcludedIds = excludedIds.IsEmpty ? ReadOnlyMemory<long>.Empty : excludedIds.ToArray(),
-            CancellationToken = cancellationToken,
-        };
-        Index.Search(queries, k, ids, distances, parameters);
+        NeighborIndexes.CheckNoProbes(KindCode, numberOfProbes);
+        Index.Search(queries, k, ids, distances, NeighborIndexes.CreateParameters(excludedIds, threads, cancellationToken));
+    }
+
+    public void Save(Stream stream) => Index.Save(stream);
+}
+
+/// <summary>Exposes an exhaustive <see cref="PqIndex"/> to the ML.NET layer.</summary>
+internal sealed class PqIndexAdapter : INeighborIndex
+{
+    public const string KindCode = "PQEX";
+
+    public PqIndexAdapter(PqIndex index) => Index = index;
+
+    public PqIndex Index { get; }
+
+    public string Kind => KindCode;
+
+    public int Dimension => Index.Dimension;
+
+    public int Count => Index.Count;
+
+    public bool SupportsProbes => false;
+
+    public int NumberOfProbes
+    {
+        get => throw NeighborIndexes.ProbesNotSupported(KindCode);
+        set => throw NeighborIndexes.ProbesNotSupported(KindCode);
+    }
+
+    public long GetId(int row) => Index.GetId(row);
+
+    public bool TryGetRow(long id, out int row) => Index.TryGetRow(id, out row);
+
+    public void Search(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> distances,
+        ReadOnlySpan<long> excludedIds, int threads, int numberOfProbes, CancellationToken cancellationToken)
+    {
+        NeighborIndexes.CheckNoProbes(KindCode, numberOfProbes);
+        Index.Search(queries, k, ids, distances, NeighborIndexes.CreateParameters(excludedIds, threads, cancellationToken));
     }
 
     public void Save(Stream stream) => Index.Save(stream);

@@ -30,6 +30,35 @@ public sealed class NeighborSearcher
     /// <summary>Four-character code of the index type, such as <c>EXCT</c> for exact search.</summary>
     public string IndexKind => State.Index.Kind;
 
+    /// <summary>Whether the index scans a chosen number of inverted lists per query, so that <see cref="NumberOfProbes"/> applies (IVF indexes).</summary>
+    public bool SupportsProbes => State.Index.SupportsProbes;
+
+    /// <summary>
+    /// Inverted lists scanned per query (nprobe) by every search that does not set its own: calls of
+    /// <see cref="Search(ReadOnlySpan{float}, ReadOnlySpan{long}, Span{long}, Span{float}, int, CancellationToken)"/>
+    /// and the rows scored by the ML.NET transformer. More probes raise recall and cost time.
+    /// </summary>
+    /// <remarks>
+    /// For a model loaded from a zip, the searcher from <see cref="RetrievalCatalog.GetSearchers(Microsoft.ML.ITransformer)"/>
+    /// shares its index with the loaded model in this process, so setting the value here changes what
+    /// the loaded model's <c>Transform</c> returns. A model saved afterwards still stores the value it
+    /// was fitted with, because the saved chain contains the state serialized at fit time.
+    /// </remarks>
+    /// <exception cref="NotSupportedException">The index has no inverted lists (exact and exhaustive PQ search); see <see cref="SupportsProbes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside [1, nlist].</exception>
+    public int NumberOfProbes
+    {
+        get => State.Index.NumberOfProbes;
+        set
+        {
+            if (!State.Index.SupportsProbes)
+                throw NeighborIndexes.ProbesNotSupported(State.Index.Kind);
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "NumberOfProbes (nprobe) must be in [1, number of lists].");
+            State.Index.NumberOfProbes = value;
+        }
+    }
+
     /// <summary>Whether the collection had a label column.</summary>
     public bool HasLabels => State.Labels is not null;
 
@@ -54,8 +83,33 @@ public sealed class NeighborSearcher
     /// <param name="cancellationToken">Stops the search early with <see cref="OperationCanceledException"/>.</param>
     /// <exception cref="ArgumentException">A buffer has the wrong length.</exception>
     public void Search(ReadOnlySpan<float> queries, ReadOnlySpan<long> queryIds, Span<long> ids, Span<float> distances,
-        int threads = 0, CancellationToken cancellationToken = default)
+        int threads = 0, CancellationToken cancellationToken = default) =>
+        Search(queries, queryIds, ids, distances, settings: null, threads, cancellationToken);
+
+    /// <summary>
+    /// Searches a batch of queries with per-call settings, such as the number of probes of an IVF index.
+    /// </summary>
+    /// <param name="queries">Query vectors, n × <see cref="Dimension"/> floats, row-major.</param>
+    /// <param name="queryIds">Empty, or one id per query; with <see cref="ExcludeSelf"/> each query's own id is left out of its results.</param>
+    /// <param name="ids">Receives n × <see cref="NumberOfNeighbors"/> ids, best first, padded with −1.</param>
+    /// <param name="distances">Receives n × <see cref="NumberOfNeighbors"/> distances, ascending, padded with +∞.</param>
+    /// <param name="settings">Settings of this call only; null uses the searcher's own (<see cref="NumberOfProbes"/>).</param>
+    /// <param name="threads">Worker threads; 0 uses every core.</param>
+    /// <param name="cancellationToken">Stops the search early with <see cref="OperationCanceledException"/>.</param>
+    /// <exception cref="ArgumentException">A buffer has the wrong length or a setting is out of range.</exception>
+    /// <exception cref="NotSupportedException">The settings set a number of probes for an index without inverted lists.</exception>
+    public void Search(ReadOnlySpan<float> queries, ReadOnlySpan<long> queryIds, Span<long> ids, Span<float> distances,
+        NeighborSearchSettings? settings, int threads = 0, CancellationToken cancellationToken = default)
     {
+        int probes = settings?.NumberOfProbes ?? 0;
+        if (settings?.NumberOfProbes is { } requested)
+        {
+            if (!State.Index.SupportsProbes)
+                throw NeighborIndexes.ProbesNotSupported(State.Index.Kind);
+            if (requested < 1)
+                throw new ArgumentOutOfRangeException(nameof(settings), requested, "NeighborSearchSettings.NumberOfProbes (nprobe) must be in [1, number of lists], or null for the searcher's own value.");
+        }
+
         int d = Dimension;
         if (queries.Length % d != 0)
             throw new ArgumentException($"The query buffer has {queries.Length} floats, which is not a multiple of the dimension {d}.", nameof(queries));
@@ -71,6 +125,16 @@ public sealed class NeighborSearcher
             throw new ArgumentOutOfRangeException(nameof(threads), threads, "Threads must be 0 (every core) or positive.");
 
         ReadOnlySpan<long> excluded = ExcludeSelf ? queryIds : ReadOnlySpan<long>.Empty;
-        State.Index.Search(queries, NumberOfNeighbors, ids, distances, excluded, threads, cancellationToken);
+        State.Index.Search(queries, NumberOfNeighbors, ids, distances, excluded, threads, probes, cancellationToken);
     }
+}
+
+/// <summary>Settings of one <see cref="NeighborSearcher"/> search call that override the searcher's own.</summary>
+public sealed class NeighborSearchSettings
+{
+    /// <summary>
+    /// Inverted lists scanned per query (nprobe), at least 1; null uses <see cref="NeighborSearcher.NumberOfProbes"/>.
+    /// Only IVF indexes accept it, in [1, nlist].
+    /// </summary>
+    public int? NumberOfProbes { get; init; }
 }

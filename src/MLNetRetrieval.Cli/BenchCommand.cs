@@ -1,0 +1,364 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using MLNetRetrieval.Indexes;
+using MLNetRetrieval.IO;
+using MLNetRetrieval.Quantization;
+using Spectre.Console;
+
+namespace MLNetRetrieval.Cli;
+
+/// <summary>
+/// <c>bench</c>: builds indexes of the chosen types over a base file, sweeps nprobe and prints recall
+/// against exact ground truth with throughput, build time and size per vector.
+/// </summary>
+/// <remarks>
+/// The indexes are built with the algorithm layer directly (no ML.NET pipeline), so the times are
+/// those of training, adding and searching alone.
+/// </remarks>
+internal static class BenchCommand
+{
+    private const string FashionMnistFolder = "/usr/share/datasets/fashion-mnist";
+
+    public static Command Create(CliContext context)
+    {
+        string defaultBase = Path.Combine(FashionMnistFolder, "train-images-idx3-ubyte.gz");
+        string defaultQueries = Path.Combine(FashionMnistFolder, "t10k-images-idx3-ubyte.gz");
+        var basePath = new Option<string>("--base")
+        {
+            Description = $"Vector file to index (any format the index command reads). The default is Fashion-MNIST's training split from Debian's dataset-fashion-mnist package.",
+            HelpName = "FILE",
+            DefaultValueFactory = _ => defaultBase,
+        };
+        var queriesPath = new Option<string>("--queries")
+        {
+            Description = "Vector file with the queries. The default is Fashion-MNIST's test split.",
+            HelpName = "FILE",
+            DefaultValueFactory = _ => defaultQueries,
+        };
+        var maxQueries = new Option<int>("--max-queries")
+        {
+            Description = "Uses only the first N queries, so the one-query-at-a-time pass stays short; 0 uses every query.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1000,
+            CustomParser = result => CliCommands.ParseInteger(result, 0, int.MaxValue, "--max-queries must be an integer, 0 (every query) or positive"),
+        };
+        var types = new Option<string[]>("--types")
+        {
+            Description = "Index types to build, comma-separated, from: exact, pq, ivf-flat, ivf-pq.",
+            HelpName = "TYPE,TYPE,...",
+            DefaultValueFactory = _ => ["pq", "ivf-flat", "ivf-pq"],
+            CustomParser = result =>
+            {
+                string[] names = string.Join(',', result.Tokens.Select(token => token.Value)).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                foreach (string name in names.Where(n => !IndexTypeOptions.TypeNames.Contains(n)))
+                    result.AddError($"--types: '{name}' is not an index type; use {string.Join(", ", IndexTypeOptions.TypeNames)}.");
+                return names.Distinct().ToArray();
+            },
+        };
+        Option<int[]> probes = CliCommands.CreateCutoffsOption("--probes", "Values of nprobe (lists scanned per query) to sweep for ivf-flat and ivf-pq, comma-separated; values above --lists are skipped.", [1, 2, 4, 8, 16, 32, 64]);
+        Option<int?> k = CliCommands.CreateKOption("Neighbors per query k; recall@k is measured against exact top-k. Default: 10.");
+        var compression = new IndexTypeOptions();
+        Option<int> threads = CliContext.CreateThreadsOption("training, adding and searching");
+        threads.DefaultValueFactory = _ => 1;
+        threads.Description = "Worker threads for training, adding and searching; 0 uses every core. The default of 1 gives queries per second on one core.";
+
+        var command = new Command("bench", "Build PQ and IVF indexes over a base file and sweep nprobe: recall@k against exact search, batch and one-query-at-a-time queries per second, build seconds and bytes per vector.");
+        command.Add(basePath);
+        command.Add(queriesPath);
+        command.Add(maxQueries);
+        command.Add(types);
+        command.Add(probes);
+        command.Add(k);
+        compression.AddTo(command, includeProbes: false);
+        command.Add(threads);
+        command.SetAction(parse => Run(context, new BenchSettings(
+            parse.GetValue(basePath)!, parse.GetValue(queriesPath)!, parse.GetValue(maxQueries),
+            parse.GetValue(types)!.Select(IndexTypeOptions.ParseType).ToArray(), parse.GetValue(probes)!,
+            parse.GetValue(k) ?? 10, compression.Read(parse), parse.GetValue(threads), parse.GetValue(context.Json))));
+        return command;
+    }
+
+    private sealed record BenchSettings(string BasePath, string QueriesPath, int MaxQueries, IndexType[] Types, int[] Probes,
+        int K, CompressionSettings Compression, int Threads, bool Json);
+
+    /// <summary>One measured configuration; Probes is null for index types without inverted lists.</summary>
+    internal sealed record BenchRow(string Type, int? Probes, double Recall, double BatchQps, double SingleQps, double BuildSeconds, double BytesPerVector);
+
+    private static int Run(CliContext context, BenchSettings settings)
+    {
+        CliConsole console = context.Console;
+        CancellationToken token = context.CancellationToken;
+        if (settings.Compression.Rerank > 0 && settings.Compression.Rerank < settings.K)
+            throw new UsageException($"--rerank {settings.Compression.Rerank} must be 0 or at least --k {settings.K}.");
+
+        VectorSet baseSet = VectorFile.Read(settings.BasePath);
+        VectorSet querySet = VectorFile.Read(settings.QueriesPath);
+        if (querySet.Dimension != baseSet.Dimension)
+            throw new InvalidDataException($"{settings.QueriesPath}: the queries have dimension {querySet.Dimension}, but {settings.BasePath} has dimension {baseSet.Dimension}. Pass files of the same dimension.");
+        int nq = settings.MaxQueries == 0 ? querySet.Count : Math.Min(settings.MaxQueries, querySet.Count);
+        int d = baseSet.Dimension;
+        float[] queries = querySet.Values.AsSpan(0, checked(nq * d)).ToArray();
+        console.Info($"Base {baseSet.Count} × {d}, {nq} queries, k = {settings.K}, {settings.Threads} thread(s).");
+
+        long[] truth = GroundTruth(baseSet, queries, nq, settings.K, settings.Threads, token);
+        var rows = new List<BenchRow>();
+        foreach (IndexType type in settings.Types)
+        {
+            token.ThrowIfCancellationRequested();
+            console.Info($"Building {IndexTypeOptions.TypeName(type)}...");
+            var clock = Stopwatch.StartNew();
+            BenchIndex index = BenchIndex.Build(type, baseSet, settings.Compression, settings.Threads, token);
+            double buildSeconds = clock.Elapsed.TotalSeconds;
+            double bytesPerVector = (double)index.SerializedBytes() / baseSet.Count;
+
+            int[] sweep = index.HasProbes ? settings.Probes.Where(p => p <= settings.Compression.Lists).Distinct().ToArray() : [0];
+            foreach (int probe in sweep)
+            {
+                var (recall, batchQps, singleQps) = Measure(index, queries, nq, d, truth, settings.K, probe, settings.Threads, token);
+                rows.Add(new BenchRow(IndexTypeOptions.TypeName(type), index.HasProbes ? probe : null, recall, batchQps, singleQps, buildSeconds, bytesPerVector));
+            }
+        }
+
+        Print(console, settings, baseSet, nq, rows);
+        return ExitCodes.Success;
+    }
+
+    private static long[] GroundTruth(VectorSet baseSet, float[] queries, int nq, int k, int threads, CancellationToken token)
+    {
+        var exact = new ExactIndex(baseSet.Dimension, DistanceMetric.SquaredEuclidean);
+        exact.Add(baseSet.Values);
+        var ids = new long[checked(nq * k)];
+        exact.Search(queries, k, ids, new float[ids.Length], new SearchParameters { Threads = threads, CancellationToken = token });
+        return ids;
+    }
+
+    private static (double Recall, double BatchQps, double SingleQps) Measure(BenchIndex index, float[] queries, int nq, int d,
+        long[] truth, int k, int probes, int threads, CancellationToken token)
+    {
+        var ids = new long[checked(nq * k)];
+        var distances = new float[ids.Length];
+
+        // Warm up: the first search JIT-compiles the kernels and builds derived tables and packed lists.
+        int warmup = Math.Min(nq, 16);
+        index.Search(queries.AsSpan(0, warmup * d), k, ids.AsSpan(0, warmup * k), distances.AsSpan(0, warmup * k), probes, threads, token);
+
+        var clock = Stopwatch.StartNew();
+        index.Search(queries, k, ids, distances, probes, threads, token);
+        double batchSeconds = clock.Elapsed.TotalSeconds;
+
+        var oneIds = new long[k];
+        var oneDistances = new float[k];
+        clock.Restart();
+        for (int q = 0; q < nq; q++)
+        {
+            token.ThrowIfCancellationRequested();
+            index.Search(queries.AsSpan(q * d, d), k, oneIds, oneDistances, probes, threads, token);
+        }
+
+        double singleSeconds = clock.Elapsed.TotalSeconds;
+        return (Recall(ids, truth, nq, k), nq / batchSeconds, nq / singleSeconds);
+    }
+
+    /// <summary>Recall@k: the fraction of the exact top-k ids found in the approximate top-k, averaged over queries.</summary>
+    internal static double Recall(long[] found, long[] truth, int nq, int k)
+    {
+        long hits = 0;
+        var expected = new HashSet<long>();
+        for (int q = 0; q < nq; q++)
+        {
+            expected.Clear();
+            for (int i = 0; i < k; i++)
+                expected.Add(truth[(q * k) + i]);
+            for (int i = 0; i < k; i++)
+            {
+                if (expected.Contains(found[(q * k) + i]))
+                    hits++;
+            }
+        }
+
+        return (double)hits / ((long)nq * k);
+    }
+
+    private static void Print(CliConsole console, BenchSettings settings, VectorSet baseSet, int nq, List<BenchRow> rows)
+    {
+        if (settings.Json)
+        {
+            console.WriteJson(new
+            {
+                command = "bench",
+                basePath = settings.BasePath,
+                queries = settings.QueriesPath,
+                baseCount = baseSet.Count,
+                queryCount = nq,
+                dimension = baseSet.Dimension,
+                k = settings.K,
+                threads = settings.Threads,
+                lists = settings.Compression.Lists,
+                subquantizers = settings.Compression.Subquantizers,
+                bits = settings.Compression.Bits,
+                rerank = settings.Compression.Rerank,
+                rows,
+            });
+            return;
+        }
+
+        string recallHeader = $"recall@{settings.K}";
+        var table = CliConsole.CreateTable()
+            .AddColumn("type").AddColumn("nprobe").AddColumn(recallHeader).AddColumn("batch q/s").AddColumn("single q/s")
+            .AddColumn("build s").AddColumn("B/vector");
+        foreach (BenchRow row in rows)
+        {
+            table.AddRow(
+                row.Type,
+                row.Probes?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                row.Recall.ToString("F4", CultureInfo.InvariantCulture),
+                row.BatchQps.ToString("F0", CultureInfo.InvariantCulture),
+                row.SingleQps.ToString("F0", CultureInfo.InvariantCulture),
+                row.BuildSeconds.ToString("F2", CultureInfo.InvariantCulture),
+                row.BytesPerVector.ToString("F1", CultureInfo.InvariantCulture));
+        }
+
+        console.Write(table);
+    }
+
+    /// <summary>One built index of any type behind a common search call.</summary>
+    private sealed class BenchIndex
+    {
+        private readonly ExactIndex? _exact;
+        private readonly PqIndex? _pq;
+        private readonly IvfFlatIndex? _ivfFlat;
+        private readonly IvfPqIndex? _ivfPq;
+        private readonly int _rerank;
+
+        private BenchIndex(ExactIndex? exact, PqIndex? pq, IvfFlatIndex? ivfFlat, IvfPqIndex? ivfPq, int rerank)
+        {
+            _exact = exact;
+            _pq = pq;
+            _ivfFlat = ivfFlat;
+            _ivfPq = ivfPq;
+            _rerank = rerank;
+        }
+
+        public bool HasProbes => _ivfFlat is not null || _ivfPq is not null;
+
+        public static BenchIndex Build(IndexType type, VectorSet data, CompressionSettings settings, int threads, CancellationToken token)
+        {
+            int d = data.Dimension;
+            var kmeans = new KMeansOptions { Seed = settings.Seed ?? 1, Threads = threads, CancellationToken = token };
+            float[] sample = Sample(data, settings.TrainSample, settings.Seed ?? 1);
+            try
+            {
+                switch (type)
+                {
+                    case IndexType.Pq:
+                        var pq = new PqIndex(d, settings.Subquantizers, settings.Bits);
+                        pq.Train(sample, kmeans);
+                        pq.Add(data.Values);
+                        return new BenchIndex(null, pq, null, null, 0);
+                    case IndexType.IvfFlat:
+                        var flat = new IvfFlatIndex(d, settings.Lists);
+                        flat.Train(sample, kmeans);
+                        flat.Add(data.Values);
+                        return new BenchIndex(null, null, flat, null, 0);
+                    case IndexType.IvfPq:
+                        var ivfPq = new IvfPqIndex(d, settings.Lists, settings.Subquantizers, settings.Bits, encodeResiduals: true, storeVectorsForReranking: settings.Rerank > 0);
+                        ivfPq.Train(sample, kmeans);
+                        ivfPq.Add(data.Values);
+                        return new BenchIndex(null, null, null, ivfPq, settings.Rerank);
+                    default:
+                        var exact = new ExactIndex(d, DistanceMetric.SquaredEuclidean);
+                        exact.Add(data.Values);
+                        return new BenchIndex(exact, null, null, null, 0);
+                }
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"--types {IndexTypeOptions.TypeName(type)}: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}");
+            }
+        }
+
+        public long SerializedBytes()
+        {
+            var counter = new CountingStream();
+            if (_exact is not null) _exact.Save(counter);
+            else if (_pq is not null) _pq.Save(counter);
+            else if (_ivfFlat is not null) _ivfFlat.Save(counter);
+            else _ivfPq!.Save(counter);
+            return counter.Length;
+        }
+
+        public void Search(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> distances, int probes, int threads, CancellationToken token)
+        {
+            if (_exact is not null)
+                _exact.Search(queries, k, ids, distances, new SearchParameters { Threads = threads, CancellationToken = token });
+            else if (_pq is not null)
+                _pq.Search(queries, k, ids, distances, new SearchParameters { Threads = threads, CancellationToken = token });
+            else
+            {
+                var parameters = new IvfSearchParameters { Threads = threads, CancellationToken = token, NumberOfProbes = probes, RerankCount = _rerank };
+                if (_ivfFlat is not null)
+                    _ivfFlat.Search(queries, k, ids, distances, parameters);
+                else
+                    _ivfPq!.Search(queries, k, ids, distances, parameters);
+            }
+        }
+
+        /// <summary>Returns a seeded uniform sample of <paramref name="size"/> rows in file order, or every row.</summary>
+        private static float[] Sample(VectorSet data, int size, int seed)
+        {
+            if (size == 0 || size >= data.Count)
+                return data.Values;
+            int d = data.Dimension;
+            var random = new Random(seed);
+            int[] rows = Enumerable.Range(0, data.Count).ToArray();
+            for (int i = 0; i < size; i++)
+            {
+                int j = random.Next(i, data.Count);
+                (rows[i], rows[j]) = (rows[j], rows[i]);
+            }
+
+            Array.Sort(rows, 0, size);
+            var sample = new float[checked(size * d)];
+            for (int i = 0; i < size; i++)
+                data.GetVector(rows[i]).CopyTo(sample.AsSpan(i * d, d));
+            return sample;
+        }
+    }
+
+    /// <summary>A write-only stream that counts bytes, to measure a serialized index without keeping it.</summary>
+    private sealed class CountingStream : Stream
+    {
+        private long _length;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => _length;
+
+        public override long Position
+        {
+            get => _length;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => _length += count;
+
+        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
+
+        public override void WriteByte(byte value) => _length++;
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
