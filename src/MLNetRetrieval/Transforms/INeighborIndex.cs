@@ -9,6 +9,9 @@ internal interface INeighborIndex
     /// <summary>Four-character code that names the index type in a saved model.</summary>
     string Kind { get; }
 
+    /// <summary>Distance the index ranks by.</summary>
+    Indexes.DistanceMetric Metric { get; }
+
     /// <summary>Number of components of every vector.</summary>
     int Dimension { get; }
 

@@ -38,6 +38,9 @@ internal abstract class IvfIndexAdapter : INeighborIndex
 
     public abstract string Kind { get; }
 
+    /// <summary>IVF indexes rank by squared Euclidean distance only.</summary>
+    public Indexes.DistanceMetric Metric => Indexes.DistanceMetric.SquaredEuclidean;
+
     public abstract int Dimension { get; }
 
     public int Count => _count;

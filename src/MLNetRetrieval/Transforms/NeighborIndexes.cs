@@ -46,6 +46,8 @@ internal sealed class ExactIndexAdapter : INeighborIndex
 
     public string Kind => KindCode;
 
+    public DistanceMetric Metric => Index.Metric;
+
     public int Dimension => Index.Dimension;
 
     public int Count => Index.Count;
@@ -82,6 +84,8 @@ internal sealed class PqIndexAdapter : INeighborIndex
     public PqIndex Index { get; }
 
     public string Kind => KindCode;
+
+    public DistanceMetric Metric => DistanceMetric.SquaredEuclidean;
 
     public int Dimension => Index.Dimension;
 

@@ -27,6 +27,9 @@ public sealed class NeighborSearcher
     /// <summary>Whether a query whose id is in the collection leaves itself out of its results.</summary>
     public bool ExcludeSelf => State.ExcludeSelf;
 
+    /// <summary>Distance the index ranks by; see <see cref="Indexes.DistanceMetric"/> for what the returned distances mean.</summary>
+    public Indexes.DistanceMetric Metric => State.Index.Metric;
+
     /// <summary>Four-character code of the index type, such as <c>EXCT</c> for exact search.</summary>
     public string IndexKind => State.Index.Kind;
 

@@ -142,6 +142,7 @@ public sealed class ExactIndexingWorkoutTests
         IReadOnlyList<NeighborSearcher> searchers = loadContext.Retrieval().GetSearchers(loadContext.Model.Load(path, out _));
 
         NeighborSearcher searcher = Assert.Single(searchers);
+        Assert.Equal(DistanceMetric.SquaredEuclidean, searcher.Metric);
         Assert.Equal(30, searcher.Count);
         Assert.Equal(7, searcher.NumberOfNeighbors);
         Assert.Equal(collection.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.Count()), searcher.LabelCounts);
