@@ -27,6 +27,8 @@ public sealed partial class IvfFlatIndex
     private readonly object _packLock = new();
     private PackedBase?[] _packedLists;
     private int[] _packedVersions;
+    private long _packedTotalVersion = -1;
+    private VectorWidth _packedWidth;
     private int _defaultNumberOfProbes = 1;
 
     /// <summary>Creates an empty, untrained index.</summary>
@@ -195,11 +197,19 @@ public sealed partial class IvfFlatIndex
         }
     }
 
-    /// <summary>Returns every list packed for the GEMM at the current width, repacking the lists changed since the last call.</summary>
+    /// <summary>
+    /// Returns every list packed for the GEMM at the current width, repacking the lists changed since the last call.
+    /// The array is not changed again before the next <c>Add</c> or <c>Remove</c>, which may not overlap a search.
+    /// </summary>
     private PackedBase?[] GetPackedLists()
     {
         lock (_packLock)
         {
+            if (_packedTotalVersion == _lists.TotalVersion && _packedWidth == Width)
+            {
+                return _packedLists;
+            }
+
             for (int list = 0; list < NumberOfLists; list++)
             {
                 PackedBase? packed = _packedLists[list];
@@ -217,7 +227,9 @@ public sealed partial class IvfFlatIndex
                 _packedVersions[list] = _lists.Version(list);
             }
 
-            return (PackedBase?[])_packedLists.Clone();
+            _packedTotalVersion = _lists.TotalVersion;
+            _packedWidth = Width;
+            return _packedLists;
         }
     }
 }
