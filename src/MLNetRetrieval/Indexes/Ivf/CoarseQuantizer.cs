@@ -9,7 +9,7 @@ namespace MLNetRetrieval.Indexes;
 /// </summary>
 internal sealed unsafe class CoarseQuantizer
 {
-    /// <summary>Iterations of the coarse k-means when the caller gives no options; FAISS's IVF default is also 10.</summary>
+    /// <summary>Iterations of the coarse k-means when the caller gives no options, as FAISS's <c>Level1Quantizer</c> sets (IndexIVF.cpp).</summary>
     public const int DefaultIterations = 10;
 
     /// <summary>Queries per GEMM block when probing.</summary>

@@ -107,7 +107,7 @@ public sealed partial class IvfPqIndex
     /// <summary>Number of stored vectors.</summary>
     public int Count => _lists.Count;
 
-    /// <summary>Coarse centroids, row-major, size nlist × d; empty until trained. Do not modify.</summary>
+    /// <summary>Coarse centroids, row-major, size nlist × d; empty until trained.</summary>
     public ReadOnlySpan<float> Centroids => _coarse.Centroids;
 
     /// <summary>Register width of the search kernels; tests set a narrower one to cover every code path.</summary>
