@@ -79,7 +79,7 @@ public sealed partial class IvfPqIndex
     /// <summary>
     /// Whether residual searches use the precomputed table of nlist × M × ksub floats (FAISS
     /// <c>use_precomputed_table</c>), built on the first search: 16 MiB at nlist 1024, M 16. Default true. When false,
-    /// each (query, list) pair computes its residual table from scratch, d × ksub multiply-adds.
+    /// each (query, list) pair computes its residual table from scratch, d × ksub multiply-adds. Not saved with the index.
     /// </summary>
     public bool UsePrecomputedTable { get; set; } = true;
 
