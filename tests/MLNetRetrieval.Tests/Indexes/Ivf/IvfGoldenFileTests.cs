@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using MLNetRetrieval.Indexes;
 
@@ -11,6 +12,13 @@ namespace MLNetRetrieval.Tests.Indexes.Ivf;
 /// </summary>
 public class IvfGoldenFileTests
 {
+    // Byte offsets in ivf-flat-v1.bin: a 16-byte header, then each section is a fourcc and an i64 length (12 bytes)
+    // followed by its fields. "IVF " fields start at 28, "SIZE" values at 121, "IDS " values at 157.
+    private const int ProbesOffset = 36;
+    private const int CountOffset = 41;
+    private const int SizesOffset = 121;
+    private const int IdsOffset = 157;
+
     [Fact]
     public void FlatVersionOneLoads()
     {
@@ -46,6 +54,46 @@ public class IvfGoldenFileTests
         var (ids, distances) = IvfTestData.Search(index, query, 3, new IvfSearchParameters { NumberOfProbes = 2, RerankCount = 10 });
         Assert.Equal(56L, ids[0]);
         Assert.Equal(0f, distances[0]);
+    }
+
+    [Fact]
+    public void ProbesAboveListsRejected()
+    {
+        byte[] file = File.ReadAllBytes(GoldenPath("ivf-flat-v1.bin"));
+        BinaryPrimitives.WriteInt32LittleEndian(file.AsSpan(ProbesOffset), 4);
+        var error = Assert.Throws<InvalidDataException>(() => IvfFlatIndex.Load(new MemoryStream(file)));
+        Assert.Contains($"defaultNumberOfProbes at byte offset {ProbesOffset}", error.Message);
+    }
+
+    [Fact]
+    public void ListSizesMustSumToCount()
+    {
+        byte[] file = File.ReadAllBytes(GoldenPath("ivf-flat-v1.bin"));
+        long first = BinaryPrimitives.ReadInt64LittleEndian(file.AsSpan(SizesOffset));
+        BinaryPrimitives.WriteInt64LittleEndian(file.AsSpan(SizesOffset), first + 1);
+        var error = Assert.Throws<InvalidDataException>(() => IvfFlatIndex.Load(new MemoryStream(file)));
+        Assert.Contains("list sizes", error.Message);
+    }
+
+    [Fact]
+    public void HugeListRejectedBeforeAllocating()
+    {
+        byte[] file = File.ReadAllBytes(GoldenPath("ivf-flat-v1.bin"));
+        BinaryPrimitives.WriteInt64LittleEndian(file.AsSpan(CountOffset), 100_000_000);
+        BinaryPrimitives.WriteInt64LittleEndian(file.AsSpan(SizesOffset), 100_000_000);
+        BinaryPrimitives.WriteInt64LittleEndian(file.AsSpan(SizesOffset + 8), 0);
+        BinaryPrimitives.WriteInt64LittleEndian(file.AsSpan(SizesOffset + 16), 0);
+        var error = Assert.Throws<InvalidDataException>(() => IvfFlatIndex.Load(new MemoryStream(file)));
+        Assert.Contains("100000000 elements", error.Message);
+    }
+
+    [Fact]
+    public void DuplicateIdRejected()
+    {
+        byte[] file = File.ReadAllBytes(GoldenPath("ivf-flat-v1.bin"));
+        file.AsSpan(IdsOffset, 8).CopyTo(file.AsSpan(IdsOffset + 8));
+        var error = Assert.Throws<InvalidDataException>(() => IvfFlatIndex.Load(new MemoryStream(file)));
+        Assert.Contains($"ids[1] at byte offset {IdsOffset + 8}", error.Message);
     }
 
     private static float[] Rows()
