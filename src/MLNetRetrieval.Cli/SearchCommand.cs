@@ -112,7 +112,7 @@ internal static class SearchCommand
     }
 
     /// <summary>Creates the --probes option of the commands that score with a saved model.</summary>
-    public static Option<int?> CreateProbesOption() => new("--probes")
+    public static Option<int?> CreateProbesOption() => new("--probes", "--nprobe")
     {
         Description = "IVF models only (index --type ivf-flat or ivf-pq): inverted lists scanned per query (nprobe), in [1, the model's --lists]. Overrides the value stored in the model for this run; more probes raise recall and cost time. Default: the model's value.",
         HelpName = "N",
