@@ -80,11 +80,19 @@ internal sealed class IndexTypeOptions
         command.Add(Seed);
     }
 
-    public CompressionSettings Read(ParseResult parse) => new(
-        parse.GetValue(Lists),
-        parse.GetResult(Probes) is null ? IvfIndexOptions.Defaults.NumberOfProbes : parse.GetValue(Probes),
-        parse.GetValue(Subquantizers), parse.GetValue(Bits),
-        parse.GetValue(Rerank), parse.GetValue(TrainSample), parse.GetValue(Seed));
+    /// <summary>
+    /// Reads the settings. Defaults that do not fit the given --lists follow it: nprobe is capped at
+    /// nlist, and the training sample grows to every row when nlist exceeds its default size.
+    /// </summary>
+    public CompressionSettings Read(ParseResult parse)
+    {
+        int lists = parse.GetValue(Lists);
+        int probes = parse.GetResult(Probes) is null or { Implicit: true } ? Math.Min(IvfIndexOptions.Defaults.NumberOfProbes, lists) : parse.GetValue(Probes);
+        int trainSample = parse.GetResult(TrainSample) is null or { Implicit: true } && lists > TrainedIndexOptions.Defaults.TrainingSampleSize
+            ? 0
+            : parse.GetValue(TrainSample);
+        return new(lists, probes, parse.GetValue(Subquantizers), parse.GetValue(Bits), parse.GetValue(Rerank), trainSample, parse.GetValue(Seed));
+    }
 
     /// <summary>Creates the estimator of <paramref name="type"/>, filling <paramref name="columns"/> with the compression settings.</summary>
     /// <exception cref="UsageException">A setting does not fit the type (for example a metric other than l2 for a compressed type).</exception>

@@ -41,10 +41,10 @@ public abstract class IvfIndexOptions : TrainedIndexOptions
     }
 
     /// <summary>Rejects collections with fewer rows than k-means needs.</summary>
-    internal void CheckRowCount(int rows, int minimum, string what)
+    internal void CheckRowCount(int rows, int minimum, string what, string remedy = "Provide more rows or lower NumberOfLists.")
     {
         if (rows < minimum)
-            throw new InvalidOperationException($"IVF training needs at least {what} ({minimum}) rows, got {rows}. Provide more rows or lower NumberOfLists.");
+            throw new InvalidOperationException($"IVF training needs at least {what} ({minimum}) rows, got {rows}. {remedy}");
     }
 }
 

@@ -103,7 +103,8 @@ public sealed class IvfPqIndexingEstimator : IEstimator<NeighborSearchingTransfo
         };
         int ksub = index.Quantizer.CentroidsPerSubquantizer;
         _options.CheckRowCount(data.Count, _options.NumberOfLists, "NumberOfLists");
-        _options.CheckRowCount(data.Count, ksub, "ksub, the centroids per subquantizer,");
+        _options.CheckRowCount(data.Count, ksub, "ksub, the centroids per subquantizer,",
+            "Provide more rows, or use IVF-Flat (or exact search) for a collection this small.");
 
         int seed = TrainingSamples.ResolveSeed(_context, _options.Seed, nameof(IvfPqIndexingEstimator));
         float[] sample = TrainingSamples.Draw(data.Vectors, data.Count, data.Dimension, _options.TrainingSampleSize, seed, out _);

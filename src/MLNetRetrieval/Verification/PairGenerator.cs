@@ -42,6 +42,9 @@ public sealed class PairSamplingOptions
 /// </remarks>
 public static class PairGenerator
 {
+    /// <summary>Largest number of pairs one call draws: 100 million, about 1.2 GB of pairs.</summary>
+    public const int MaxPairCount = 100_000_000;
+
     /// <summary>Draws genuine and impostor pairs of rows from one label per row.</summary>
     /// <param name="labels">One label per row.</param>
     /// <param name="options">Counts, seed and replacement; null uses the defaults.</param>
@@ -73,8 +76,12 @@ public static class PairGenerator
             CheckAvailable(options.DifferentPairCount, differentPairsAvailable, "different-label");
         }
 
+        long total = (long)options.SamePairCount + options.DifferentPairCount;
+        if (total > MaxPairCount)
+            throw new ArgumentOutOfRangeException(nameof(options), total, $"SamePairCount + DifferentPairCount is {total}; at most {MaxPairCount} pairs can be drawn at once (each takes 12 bytes, and scoring keeps a score per pair).");
+
         var random = new Random(options.Seed);
-        var pairs = new List<LabeledPair>(options.SamePairCount + options.DifferentPairCount);
+        var pairs = new List<LabeledPair>((int)total);
         var drawn = new HashSet<long>();
         DrawSame(members, options.SamePairCount, options.WithReplacement, random, drawn, pairs);
         DrawDifferent(classOf, options.DifferentPairCount, options.WithReplacement, random, drawn, pairs);

@@ -83,7 +83,9 @@ internal static class RocCurve
         for (int i = 1; i < points.Count && points[i].FalseAcceptRate <= target; i++)
             chosen = i;
         RocPoint point = points[chosen];
-        bool belowResolution = target * negativeCount < 1;
+        // Compare in rationals: target < 1 / negatives, with a relative margin so that a target of
+        // exactly 1 / negatives (rounded to double) is not taken for one below it.
+        bool belowResolution = target * negativeCount < 1 - 1e-9;
         return new TarAtFar(target, point.Threshold, point.FalseAcceptRate, point.TrueAcceptRate, belowResolution);
     }
 

@@ -12,6 +12,18 @@ public sealed class CliCompressedTests
 {
     private const int Dimension = 8;
 
+    [Fact]
+    public void DefaultProbesFollowSmallListCount()
+    {
+        string folder = CliHarness.TempDirectory();
+        var (fvecs, _, _) = WriteCollection(folder, count: 200, seed: 63);
+
+        CliResult index = CliHarness.Run("index", "--type", "ivf-flat", "--lists", "4", "--input", fvecs, "--output", Path.Combine(folder, "model.zip"), "--json");
+
+        CliHarness.AssertSuccess(index);
+        Assert.Contains("\"probes\": 4", index.Output.Replace("\"probes\":4", "\"probes\": 4"));
+    }
+
     [Theory]
     [InlineData("pq", "--subquantizers", "4")]
     [InlineData("ivf-flat", "--lists", "8")]

@@ -128,7 +128,7 @@ internal static class IvfChecks
         int nprobe = parameters.NumberOfProbes == 0 ? defaultProbes : parameters.NumberOfProbes;
         if (nprobe < 1 || nprobe > numberOfLists)
         {
-            throw new ArgumentOutOfRangeException(nameof(parameters), parameters.NumberOfProbes, $"IvfSearchParameters.NumberOfProbes must be 0 (the index default) or in [1, NumberOfLists = {numberOfLists}].");
+            throw new ArgumentOutOfRangeException(nameof(parameters), parameters.NumberOfProbes, $"The number of probes (nprobe) must be in [1, NumberOfLists = {numberOfLists}]; got {parameters.NumberOfProbes}. (0 in IvfSearchParameters means the index default.)");
         }
 
         if (parameters.RerankCount < 0)

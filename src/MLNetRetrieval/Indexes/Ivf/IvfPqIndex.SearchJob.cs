@@ -129,6 +129,10 @@ public sealed partial class IvfPqIndex
 
                 float[] scores = scratch.ScoresFor(size);
                 PqKernels.ScanCodes(_index._lists.Codes(list), size, m, scratch.Table, scores, _index.Width);
+
+                // The precomputed split can round a true distance of 0 to a tiny negative value; a
+                // squared distance is never negative, so clamp before ranking.
+                TensorPrimitives.Max(scores.AsSpan(0, size), 0f, scores.AsSpan(0, size));
                 TopK.PushRow(scores.AsSpan(0, size), _index._lists.Ids(list), excluded, heapDistances, heapIds, ref count, _index.Width);
             }
 
