@@ -25,7 +25,8 @@ namespace MLNetRetrieval.Indexes;
 /// <para>Distances are "smaller is closer" as in <see cref="ExactIndex"/>: ‖x − y‖², 1 − cos(x, y) (clamped at 0;
 /// vectors are normalized at insert) and −x·y. Results are best first and equal distances rank the lower id first.
 /// Searches may run concurrently with each other but not with <c>Add</c>, <c>MarkDeleted</c> or <c>Load</c>.
-/// A build with one thread and a given <see cref="HnswOptions.Seed"/> is deterministic; with more threads the
+/// A build with one thread and a given <see cref="HnswOptions.Seed"/> is deterministic on a given machine (the
+/// distance kernels' register width can change float rounding between machines); with more threads the
 /// insertion order, hence the graph, varies.</para>
 /// </remarks>
 public sealed partial class HnswIndex
@@ -202,14 +203,8 @@ public sealed partial class HnswIndex
         }
 
         VectorChecks.EnsureFinite(vectors, Dimension, nameof(vectors));
-        if (Metric == DistanceMetric.Cosine)
-        {
-            // Rejects zero rows before anything changes.
-            VectorChecks.Normalize(vectors, Dimension, new float[vectors.Length], nameof(vectors));
-        }
 
-        IdChecks.CheckNewIds(ids, _rowById, Count, nameof(ids));
-
+        // Rows beyond Count are invisible, so a failed check below leaves the index unchanged.
         int start = Count;
         int total = checked(start + n);
         EnsureCapacity(total);
@@ -223,24 +218,23 @@ public sealed partial class HnswIndex
             vectors.CopyTo(target);
         }
 
+        IdChecks.CheckNewIds(ids, _rowById, Count, nameof(ids));
+
         // Levels and upper-layer storage are assigned in row order before any insertion, so the level sequence
         // does not depend on the thread count and the pool never moves while threads read it.
+        ulong randomState = _randomState;
         long upperNeeded = _upperUsed;
         for (int i = 0; i < n; i++)
         {
-            int row = start + i;
-            _ids[row] = ids[i];
-            _rowById.Add(ids[i], row);
-            int level = DrawLevel();
-            _levels[row] = (byte)level;
-            _parents[row] = -1;
-            _upperOffsets[row] = level > 0 ? (int)upperNeeded : -1;
+            int level = DrawLevel(ref randomState);
+            _levels[start + i] = (byte)level;
+            _upperOffsets[start + i] = level > 0 ? (int)Math.Min(upperNeeded, int.MaxValue) : -1;
             upperNeeded += (long)level * _upperStride;
         }
 
         if (upperNeeded > Array.MaxLength)
         {
-            throw new InvalidOperationException($"The upper layers would need {upperNeeded} links, more than an array holds.");
+            throw new ArgumentException($"Adding {n} rows would need {upperNeeded} upper-layer link slots, more than an array holds; use a larger Connectivity or fewer vectors.", nameof(vectors));
         }
 
         if (upperNeeded > _upperLinks.Length)
@@ -248,7 +242,15 @@ public sealed partial class HnswIndex
             Array.Resize(ref _upperLinks, (int)Math.Min(Array.MaxLength, Math.Max(upperNeeded, _upperLinks.Length * 2L)));
         }
 
+        _randomState = randomState;
         _upperUsed = (int)upperNeeded;
+        for (int i = 0; i < n; i++)
+        {
+            _ids[start + i] = ids[i];
+            _rowById.Add(ids[i], start + i);
+            _parents[start + i] = -1;
+        }
+
         int workers = threads == 0 ? Environment.ProcessorCount : threads;
         InsertRows(start, total, workers);
         Count = total;
@@ -308,18 +310,18 @@ public sealed partial class HnswIndex
     }
 
     /// <summary>Draws l = floor(−ln(U) · m_L) with U uniform in (0, 1], capped at <see cref="MaxLevelLimit"/>.</summary>
-    private int DrawLevel()
+    private int DrawLevel(ref ulong state)
     {
-        double uniform = ((NextRandom() >> 11) + 1) * (1.0 / (1UL << 53));
+        double uniform = ((NextRandom(ref state) >> 11) + 1) * (1.0 / (1UL << 53));
         double level = Math.Floor(-Math.Log(uniform) * _levelScale);
         return (int)Math.Min(level, MaxLevelLimit);
     }
 
     /// <summary>SplitMix64 (Steele, Lea and Flood, OOPSLA 2014): a 64-bit state that can be saved with the index.</summary>
-    private ulong NextRandom()
+    private static ulong NextRandom(ref ulong state)
     {
-        _randomState += 0x9E3779B97F4A7C15UL;
-        ulong z = _randomState;
+        state += 0x9E3779B97F4A7C15UL;
+        ulong z = state;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);

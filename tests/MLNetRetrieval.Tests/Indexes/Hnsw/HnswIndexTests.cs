@@ -85,6 +85,36 @@ public class HnswIndexTests
     }
 
     [Fact]
+    public void HalfDeletedKeepsRecall()
+    {
+        // Deleted nodes still route the beam, so the undeleted half stays findable (measured recall 1.000).
+        var (data, queries, _) = Clustered.Value;
+        var index = Build(data, new HnswOptions { Connectivity = 8, EfConstruction = 64, Seed = 3 });
+        for (long id = 0; id < 3000; id += 2)
+        {
+            index.MarkDeleted(id);
+        }
+
+        var (ids, _) = Search(index, queries, K, new HnswSearchParameters { Threads = 1, EfSearch = 32 });
+        long[] truth = ExactFiltered(data, queries, K, id => id % 2 == 1);
+        double recall = Recall(ids, truth, K);
+        Assert.Equal(1500, index.DeletedCount);
+        Assert.True(recall >= 0.95, $"recall@{K} {recall:F4} over the undeleted half is below the floor 0.95");
+    }
+
+    [Fact]
+    public void FailedAddLeavesIndexUnchanged()
+    {
+        var (data, _, _) = Clustered.Value;
+        var index = Build(data.AsSpan(0, 200 * Dimension).ToArray(), new HnswOptions { Connectivity = 4, EfConstruction = 16 });
+        byte[] before = SaveBytes(index);
+        long[] ids = Enumerable.Range(500, 100).Select(i => (long)i).ToArray();
+        ids[99] = 5;
+        Assert.Throws<ArgumentException>(() => index.Add(data.AsSpan(200 * Dimension, 100 * Dimension), ids, threads: 1));
+        Assert.Equal(before, SaveBytes(index));
+    }
+
+    [Fact]
     public void FilterRespected()
     {
         var (data, queries, _) = Clustered.Value;
