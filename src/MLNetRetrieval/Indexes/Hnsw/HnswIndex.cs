@@ -11,7 +11,7 @@ namespace MLNetRetrieval.Indexes;
 /// <remarks>
 /// <para>The algorithm follows Yu. A. Malkov and D. A. Yashunin, "Efficient and robust approximate nearest neighbor
 /// search using Hierarchical Navigable Small World graphs", IEEE Transactions on Pattern Analysis and Machine
-/// Intelligence 42(4), 824–836, 2020 (online 2018), arXiv:1603.09320: insertion (their Algorithm 1), the layer
+/// Intelligence 42(4), 2020 (online 2018), arXiv:1603.09320: insertion (their Algorithm 1), the layer
 /// search (Algorithm 2) and the neighbor selection heuristic (Algorithm 4), which keeps a candidate only when it is
 /// closer to the base node than to every neighbor already kept. The flat link arrays, the per-node locks and the
 /// filtered search, in which rejected nodes still route the beam, follow the design of the authors' hnswlib
@@ -20,8 +20,9 @@ namespace MLNetRetrieval.Indexes;
 /// list pruning can then drop the last link into a node. So each node, at insertion, also takes a parent among
 /// its layer-0 candidates (the nearest with fewer than M children, or else the first with room in a
 /// breadth-first walk from them), and both links between the two are exempt from pruning. These links form a
-/// tree, so on layer 0 every node can reach every other node. A concurrent build can, in rare races, give a
-/// node no parent, which loses the guarantee for that node.</para>
+/// tree, so on layer 0 every node can reach every other node.</para>
+/// <para>NOTE: in a multi-threaded build a node can be chosen as a parent before it has linked itself into layer 0,
+/// so rare races may leave a node outside the tree. Only single-threaded builds are tested for reachability.</para>
 /// <para>Distances are "smaller is closer" as in <see cref="ExactIndex"/>: ‖x − y‖², 1 − cos(x, y) (clamped at 0;
 /// vectors are normalized at insert) and −x·y. Results are best first and equal distances rank the lower id first.
 /// Searches may run concurrently with each other but not with <c>Add</c>, <c>MarkDeleted</c> or <c>Load</c>.
@@ -31,7 +32,10 @@ namespace MLNetRetrieval.Indexes;
 /// </remarks>
 public sealed partial class HnswIndex
 {
-    /// <summary>Highest layer a node may get; levels above it have probability below 2^−50 for M ≥ 2.</summary>
+    /// <summary>
+    /// Highest accepted node level. The smallest U the generator draws, 2^−53, gives at most level 53 (at M = 2), so
+    /// the limit only bounds what a file may declare.
+    /// </summary>
     internal const int MaxLevelLimit = 63;
 
     private readonly Dictionary<long, int> _rowById = new();
