@@ -264,7 +264,7 @@ public sealed partial class HnswIndex
     /// <summary>
     /// Picks the parent of <paramref name="q"/>: the nearest found node with fewer than M children or, when all are
     /// full (as among many copies of one vector), the first such node in a breadth-first walk of layer 0 from them.
-    /// Returns −1 only when no reachable node has room.
+    /// Returns −1 only when no reachable node in the tree has room.
     /// </summary>
     private int ChooseParent(int q, HnswScratch scratch, int found, bool concurrent)
     {
@@ -307,10 +307,15 @@ public sealed partial class HnswIndex
         return -1;
     }
 
+    /// <summary>
+    /// Makes <paramref name="parent"/> the parent of <paramref name="child"/> if it has room and is in the tree itself:
+    /// row 0, the first node ever inserted, is the root, and any other node joins when it gets its own parent. In a
+    /// threaded build a node can be found through upper-layer links before that, and adopting it could form a cycle.
+    /// </summary>
     private bool TryAdoptChild(int parent, int child, bool concurrent)
     {
         Lock(parent, concurrent);
-        bool free = _childCounts[parent] < _m;
+        bool free = _childCounts[parent] < _m && (parent == 0 || Volatile.Read(ref _parents[parent]) >= 0);
         if (free)
         {
             _childCounts[parent]++;

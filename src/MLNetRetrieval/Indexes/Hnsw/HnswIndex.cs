@@ -20,9 +20,8 @@ namespace MLNetRetrieval.Indexes;
 /// list pruning can then drop the last link into a node. So each node, at insertion, also takes a parent among
 /// its layer-0 candidates (the nearest with fewer than M children, or else the first with room in a
 /// breadth-first walk from them), and both links between the two are exempt from pruning. These links form a
-/// tree, so on layer 0 every node can reach every other node.</para>
-/// <para>NOTE: in a multi-threaded build a node can be chosen as a parent before it has linked itself into layer 0,
-/// so rare races may leave a node outside the tree. Only single-threaded builds are tested for reachability.</para>
+/// tree rooted at row 0, so on layer 0 every node can reach every other node. Only a node with no room in the
+/// whole reachable tree would stay outside, and the tree has fewer edges than its M-per-node room.</para>
 /// <para>Distances are "smaller is closer" as in <see cref="ExactIndex"/>: ‖x − y‖², 1 − cos(x, y) (clamped at 0;
 /// vectors are normalized at insert) and −x·y. Results are best first and equal distances rank the lower id first.
 /// Searches may run concurrently with each other but not with <c>Add</c>, <c>MarkDeleted</c> or <c>Load</c>.

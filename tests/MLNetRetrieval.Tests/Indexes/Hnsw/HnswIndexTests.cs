@@ -21,8 +21,10 @@ public class HnswIndexTests
         Assert.True(recall >= floor, $"recall@{K} {recall:F4} with M = {connectivity}, ef = {efSearch} is below the floor {floor}");
     }
 
-    [Fact]
-    public void DuplicatesStayReachable()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void DuplicatesStayReachable(int threads)
     {
         // 600 vectors that are 300 copies each of two points, plus 400 scattered points: the heuristic prunes every
         // copy but one from a copy's candidates, so without the parent links some copies lose all in-links.
@@ -34,7 +36,7 @@ public class HnswIndexTests
             scattered.AsSpan(source * Dimension, Dimension).CopyTo(data.AsSpan(row * Dimension));
         }
 
-        var index = Build(data, new HnswOptions { Connectivity = 4, EfConstruction = 32, Seed = 9 });
+        var index = Build(data, new HnswOptions { Connectivity = 4, EfConstruction = 32, Seed = 9 }, threads: threads);
         int missing = 0;
         for (int row = 0; row < 1000; row++)
         {
