@@ -43,7 +43,7 @@ public sealed partial class HnswIndex
             ReturnScratch);
     }
 
-    /// <summary>Links node <paramref name="q"/> into every layer up to its level (Algorithm 1 of the paper).</summary>
+    /// <summary>Links node <paramref name="q"/> into every layer up to its level (Algorithm 1 of Malkov and Yashunin).</summary>
     private void Insert(int q, HnswScratch scratch, bool concurrent)
     {
         int level = _levels[q];
@@ -126,7 +126,7 @@ public sealed partial class HnswIndex
     }
 
     /// <summary>
-    /// Beam search of width <paramref name="ef"/> on one layer (Algorithm 2 of the paper), leaving the best accepted
+    /// Beam search of width <paramref name="ef"/> on one layer (Algorithm 2 of Malkov and Yashunin), leaving the best accepted
     /// nodes in <see cref="HnswScratch.Results"/>. Rejected nodes still extend the beam, and the search stops only
     /// when the nearest open candidate is farther than the worst of ef accepted results.
     /// </summary>

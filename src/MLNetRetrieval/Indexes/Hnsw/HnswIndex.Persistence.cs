@@ -205,7 +205,7 @@ public sealed partial class HnswIndex
 
         if (upperTotal > Array.MaxLength)
         {
-            throw reader.Error("levels", levelsOffset, $"the levels need {upperTotal} upper-layer link ints, more than an array holds");
+            throw reader.Error("levels", levelsOffset, $"the levels need {upperTotal} upper-layer link ints, more than the maximum array length");
         }
 
         if (maxLevel != highest)
@@ -361,7 +361,7 @@ public sealed partial class HnswIndex
     private static void CheckUnitLength(BinaryFormatReader reader, ReadOnlySpan<float> vectors, int dimension, long vectorsOffset)
     {
         // Rows were normalized in double precision and rounded to float, so their squared norms differ from 1 only
-        // by float rounding; a larger gap means the vectors were changed.
+        // by float rounding. A larger gap means the vectors were changed.
         const double Tolerance = 1e-3;
         for (int row = 0; row < vectors.Length / dimension; row++)
         {

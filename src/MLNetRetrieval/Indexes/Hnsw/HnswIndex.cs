@@ -6,7 +6,7 @@ namespace MLNetRetrieval.Indexes;
 /// <summary>
 /// Approximate k-nearest-neighbor index on a hierarchical navigable small world (HNSW) graph: every vector is a node
 /// on layers 0 to l, with l drawn from an exponentially decaying distribution, and a query descends greedily through
-/// the sparse upper layers before a beam search of width ef on layer 0, which holds every node.
+/// the sparse upper layers before a beam search of width ef on layer 0, which contains every node.
 /// </summary>
 /// <remarks>
 /// <para>The algorithm follows Yu. A. Malkov and D. A. Yashunin, "Efficient and robust approximate nearest neighbor
@@ -237,7 +237,7 @@ public sealed partial class HnswIndex
 
         if (upperNeeded > Array.MaxLength)
         {
-            throw new ArgumentException($"Adding {n} rows would need {upperNeeded} upper-layer link slots, more than an array holds; use a larger Connectivity or fewer vectors.", nameof(vectors));
+            throw new ArgumentException($"Adding {n} rows would need {upperNeeded} upper-layer link slots, more than the maximum array length; add fewer vectors to this index.", nameof(vectors));
         }
 
         if (upperNeeded > _upperLinks.Length)

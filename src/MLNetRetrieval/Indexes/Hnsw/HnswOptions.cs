@@ -31,7 +31,7 @@ public sealed class HnswOptions
 
     /// <summary>
     /// Whether the neighbor selection heuristic fills free link slots with the candidates it pruned, nearest first
-    /// (keepPrunedConnections in the paper). Default false.
+    /// (keepPrunedConnections in Algorithm 4 of Malkov and Yashunin, TPAMI 2020). Default false.
     /// </summary>
     public bool KeepPrunedConnections { get; init; }
 

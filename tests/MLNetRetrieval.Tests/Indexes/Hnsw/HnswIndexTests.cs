@@ -21,6 +21,18 @@ public class HnswIndexTests
         Assert.True(recall >= floor, $"recall@{K} {recall:F4} with M = {connectivity}, ef = {efSearch} is below the floor {floor}");
     }
 
+    [Fact]
+    public void KeepPrunedFillsLinkLists()
+    {
+        var (data, queries, truth) = Clustered.Value;
+        var index = Build(data, new HnswOptions { Connectivity = 4, EfConstruction = 64, Seed = 5, KeepPrunedConnections = true });
+        int shortLists = Enumerable.Range(0, 3000).Count(row => index.Layer0Links(row).Length < 4);
+        var (ids, _) = Search(index, queries, K, new HnswSearchParameters { Threads = 1, EfSearch = 10 });
+        double recall = Recall(ids, truth, K);
+        Assert.Equal(0, shortLists);
+        Assert.True(recall >= 0.82, $"recall@{K} {recall:F4} with kept pruned links is below the floor 0.82 (measured 0.849)");
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(4)]
