@@ -99,6 +99,34 @@ public sealed class RetrievalCatalog
     /// <summary>Creates an IVF-Flat index estimator with every setting.</summary>
     public IvfFlatIndexingEstimator IndexIvfFlat(IvfFlatIndexingEstimator.Options options) => new(Context, options);
 
+    /// <summary>
+    /// Creates an HNSW graph index estimator: approximate search with any metric, tuned at query time by the
+    /// beam width efSearch (<see cref="NeighborSearcher.EfSearch"/>).
+    /// </summary>
+    /// <param name="featureColumnName">Vector column (vector of Single) in the collection and in the queries.</param>
+    /// <param name="numberOfNeighbors">Neighbors returned per query (k).</param>
+    /// <param name="metric">Distance between vectors.</param>
+    /// <param name="connectivity">Links per node M, in [2, 1024]; layer 0 keeps up to 2M.</param>
+    /// <param name="idColumnName">Optional collection id column (integers ≥ 0); row numbers otherwise.</param>
+    /// <param name="labelColumnName">Optional collection label column; adds the neighbor-label column.</param>
+    public HnswIndexingEstimator IndexHnsw(string featureColumnName = NeighborSearchOptions.Defaults.FeatureColumnName,
+        int numberOfNeighbors = NeighborSearchOptions.Defaults.NumberOfNeighbors,
+        DistanceMetric metric = DistanceMetric.SquaredEuclidean,
+        int connectivity = HnswIndexingEstimator.Options.Defaults.Connectivity,
+        string? idColumnName = null, string? labelColumnName = null) =>
+        IndexHnsw(new HnswIndexingEstimator.Options
+        {
+            FeatureColumnName = featureColumnName,
+            NumberOfNeighbors = numberOfNeighbors,
+            Metric = metric,
+            Connectivity = connectivity,
+            IdColumnName = idColumnName,
+            LabelColumnName = labelColumnName,
+        });
+
+    /// <summary>Creates an HNSW graph index estimator with every setting.</summary>
+    public HnswIndexingEstimator IndexHnsw(HnswIndexingEstimator.Options options) => new(Context, options);
+
     /// <summary>Creates an IVF-PQ index estimator: nlist inverted lists of M-byte PQ codes, nprobe of them scanned per query.</summary>
     /// <param name="featureColumnName">Vector column (vector of Single, length a multiple of M) in the collection and in the queries.</param>
     /// <param name="numberOfNeighbors">Neighbors returned per query (k).</param>

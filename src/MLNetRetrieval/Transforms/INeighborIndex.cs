@@ -42,6 +42,31 @@ internal interface INeighborIndex
     void Search(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> distances,
         ReadOnlySpan<long> excludedIds, int threads, int numberOfProbes, CancellationToken cancellationToken);
 
+    /// <summary>Whether the index searches a graph with a beam of chosen width (HNSW), so that <see cref="EfSearch"/> applies.</summary>
+    bool SupportsEfSearch => false;
+
+    /// <summary>
+    /// Beam width efSearch of a query when a search passes 0. Only valid when <see cref="SupportsEfSearch"/>
+    /// is true; other indexes throw <see cref="NotSupportedException"/>.
+    /// </summary>
+    int EfSearch
+    {
+        get => throw NeighborIndexes.EfSearchNotSupported(Kind);
+        set => throw NeighborIndexes.EfSearchNotSupported(Kind);
+    }
+
+    /// <summary>
+    /// Searches like the overload with probes; <paramref name="efSearch"/> is 0 for <see cref="EfSearch"/>,
+    /// or the beam width of this call (HNSW indexes only).
+    /// </summary>
+    void Search(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> distances,
+        ReadOnlySpan<long> excludedIds, int threads, int numberOfProbes, int efSearch, CancellationToken cancellationToken)
+    {
+        if (efSearch != 0)
+            throw NeighborIndexes.EfSearchNotSupported(Kind);
+        Search(queries, k, ids, distances, excludedIds, threads, numberOfProbes, cancellationToken);
+    }
+
     /// <summary>Searches with the index's own <see cref="NumberOfProbes"/> where it has one.</summary>
     void Search(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> distances,
         ReadOnlySpan<long> excludedIds, int threads, CancellationToken cancellationToken) =>

@@ -5,7 +5,7 @@ namespace MLNetRetrieval.Transforms;
 /// <summary>Maps the four-character index kinds stored in a model to their loaders.</summary>
 internal static class NeighborIndexes
 {
-    private static readonly string KnownKinds = string.Join(", ", ExactIndexAdapter.KindCode, PqIndexAdapter.KindCode, IvfFlatIndexAdapter.KindCode, IvfPqIndexAdapter.KindCode);
+    private static readonly string KnownKinds = string.Join(", ", ExactIndexAdapter.KindCode, PqIndexAdapter.KindCode, IvfFlatIndexAdapter.KindCode, IvfPqIndexAdapter.KindCode, HnswIndexAdapter.KindCode);
 
     public static INeighborIndex Load(string kind, Stream stream) => kind switch
     {
@@ -13,6 +13,7 @@ internal static class NeighborIndexes
         PqIndexAdapter.KindCode => new PqIndexAdapter(PqIndex.Load(stream)),
         IvfFlatIndexAdapter.KindCode => IvfFlatIndexAdapter.Load(stream),
         IvfPqIndexAdapter.KindCode => IvfPqIndexAdapter.Load(stream),
+        HnswIndexAdapter.KindCode => HnswIndexAdapter.Load(stream),
         _ => throw new InvalidDataException($"The model's retrieval state names index kind '{kind}', which this MLNetRetrieval version does not know. Known kinds: {KnownKinds}. Upgrade MLNetRetrieval."),
     };
 
@@ -31,8 +32,11 @@ internal static class NeighborIndexes
             throw ProbesNotSupported(kind);
     }
 
+    public static NotSupportedException EfSearchNotSupported(string kind) =>
+        new($"The index kind '{kind}' is not a graph index, so the search beam width (efSearch) does not apply. Only HNSW indexes (IndexHnsw) take it.");
+
     public static NotSupportedException ProbesNotSupported(string kind) =>
-        new($"The index kind '{kind}' scans every stored vector and has no inverted lists, so the number of probes (nprobe) does not apply. Only IVF indexes (IndexIvfFlat, IndexIvfPq) take it.");
+        new($"The index kind '{kind}' has no inverted lists, so the number of probes (nprobe) does not apply. Only IVF indexes (IndexIvfFlat, IndexIvfPq) take it.");
 }
 
 /// <summary>Exposes an <see cref="ExactIndex"/> to the ML.NET layer.</summary>

@@ -62,6 +62,34 @@ public sealed class NeighborSearcher
         }
     }
 
+    /// <summary>Whether the index searches a graph with a beam of chosen width, so that <see cref="EfSearch"/> applies (HNSW indexes).</summary>
+    public bool SupportsEfSearch => State.Index.SupportsEfSearch;
+
+    /// <summary>
+    /// Beam width efSearch of the layer-0 graph search, used by every search that does not set its own: calls
+    /// of <see cref="Search(ReadOnlySpan{float}, ReadOnlySpan{long}, Span{long}, Span{float}, int, CancellationToken)"/>
+    /// and the rows scored by the ML.NET transformer. A search uses max(efSearch, k); a wider beam raises
+    /// recall and costs time roughly in proportion.
+    /// </summary>
+    /// <remarks>
+    /// As with <see cref="NumberOfProbes"/>, the searcher of a loaded model shares its index with that model in
+    /// this process, so setting the value changes what the loaded model's <c>Transform</c> returns.
+    /// </remarks>
+    /// <exception cref="NotSupportedException">The index is not a graph index; see <see cref="SupportsEfSearch"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int EfSearch
+    {
+        get => State.Index.EfSearch;
+        set
+        {
+            if (!State.Index.SupportsEfSearch)
+                throw NeighborIndexes.EfSearchNotSupported(State.Index.Kind);
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "EfSearch must be at least 1.");
+            State.Index.EfSearch = value;
+        }
+    }
+
     /// <summary>Whether the collection had a label column.</summary>
     public bool HasLabels => State.Labels is not null;
 
@@ -90,17 +118,17 @@ public sealed class NeighborSearcher
         Search(queries, queryIds, ids, distances, settings: null, threads, cancellationToken);
 
     /// <summary>
-    /// Searches a batch of queries with per-call settings, such as the number of probes of an IVF index.
+    /// Searches a batch of queries with per-call settings, such as the number of probes of an IVF index or the beam width of an HNSW index.
     /// </summary>
     /// <param name="queries">Query vectors, n × <see cref="Dimension"/> floats, row-major.</param>
     /// <param name="queryIds">Empty, or one id per query; with <see cref="ExcludeSelf"/> each query's own id is left out of its results.</param>
     /// <param name="ids">Receives n × <see cref="NumberOfNeighbors"/> ids, best first, padded with −1.</param>
     /// <param name="distances">Receives n × <see cref="NumberOfNeighbors"/> distances, ascending, padded with +∞.</param>
-    /// <param name="settings">Settings of this call only; null uses the searcher's own (<see cref="NumberOfProbes"/>).</param>
+    /// <param name="settings">Settings of this call only; null uses the searcher's own (<see cref="NumberOfProbes"/>, <see cref="EfSearch"/>).</param>
     /// <param name="threads">Worker threads; 0 uses every core.</param>
     /// <param name="cancellationToken">Stops the search early with <see cref="OperationCanceledException"/>.</param>
     /// <exception cref="ArgumentException">A buffer has the wrong length or a setting is out of range.</exception>
-    /// <exception cref="NotSupportedException">The settings set a number of probes for an index without inverted lists.</exception>
+    /// <exception cref="NotSupportedException">The settings set a number of probes for an index without inverted lists, or a beam width for an index that is not a graph.</exception>
     public void Search(ReadOnlySpan<float> queries, ReadOnlySpan<long> queryIds, Span<long> ids, Span<float> distances,
         NeighborSearchSettings? settings, int threads = 0, CancellationToken cancellationToken = default)
     {
@@ -111,6 +139,15 @@ public sealed class NeighborSearcher
                 throw NeighborIndexes.ProbesNotSupported(State.Index.Kind);
             if (requested < 1)
                 throw new ArgumentOutOfRangeException(nameof(settings), requested, "NeighborSearchSettings.NumberOfProbes (nprobe) must be in [1, number of lists], or null for the searcher's own value.");
+        }
+
+        int efSearch = settings?.EfSearch ?? 0;
+        if (settings?.EfSearch is { } requestedEf)
+        {
+            if (!State.Index.SupportsEfSearch)
+                throw NeighborIndexes.EfSearchNotSupported(State.Index.Kind);
+            if (requestedEf < 1)
+                throw new ArgumentOutOfRangeException(nameof(settings), requestedEf, "NeighborSearchSettings.EfSearch must be at least 1, or null for the searcher's own value.");
         }
 
         int d = Dimension;
@@ -128,7 +165,7 @@ public sealed class NeighborSearcher
             throw new ArgumentOutOfRangeException(nameof(threads), threads, "Threads must be 0 (every core) or positive.");
 
         ReadOnlySpan<long> excluded = ExcludeSelf ? queryIds : ReadOnlySpan<long>.Empty;
-        State.Index.Search(queries, NumberOfNeighbors, ids, distances, excluded, threads, probes, cancellationToken);
+        State.Index.Search(queries, NumberOfNeighbors, ids, distances, excluded, threads, probes, efSearch, cancellationToken);
     }
 }
 
@@ -140,4 +177,10 @@ public sealed class NeighborSearchSettings
     /// Only IVF indexes accept it, in [1, nlist].
     /// </summary>
     public int? NumberOfProbes { get; init; }
+
+    /// <summary>
+    /// Beam width efSearch of the graph search, at least 1; null uses <see cref="NeighborSearcher.EfSearch"/>.
+    /// Only HNSW indexes accept it.
+    /// </summary>
+    public int? EfSearch { get; init; }
 }
