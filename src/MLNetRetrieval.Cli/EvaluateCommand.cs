@@ -47,6 +47,7 @@ internal static class EvaluateCommand
         Option<string> scoring = CliCommands.CreateScoringOption();
         Option<int> threads = CliContext.CreateThreadsOption("batch scoring (--scoring batch or auto)");
         Option<int?> probes = SearchCommand.CreateProbesOption();
+        Option<int?> ef = HnswTypeOptions.CreateSearchEfOption();
 
         var command = new Command("evaluate", "Score queries with a saved model and print Recall@K, precision@k, mAP and MAP@R.");
         command.Add(model);
@@ -62,6 +63,7 @@ internal static class EvaluateCommand
         command.Add(scoring);
         command.Add(threads);
         command.Add(probes);
+        command.Add(ef);
         command.SetAction(parse =>
         {
             var metrics = new RankingEvaluatorOptions
@@ -70,7 +72,7 @@ internal static class EvaluateCommand
                 PrecisionCutoffs = parse.GetValue(precision)!,
                 TieHandling = CliCommands.ParseTies(parse.GetValue(ties)!),
             };
-            var settings = new EvaluateSettings(probes, parse.GetValue(model)!, queries, parse, parse.GetValue(judgments),
+            var settings = new EvaluateSettings(probes, ef, parse.GetValue(model)!, queries, parse, parse.GetValue(judgments),
                 parse.GetResult(protocol) is { Implicit: false }, CliCommands.ParseProtocol(parse.GetValue(protocol)!), metrics,
                 parse.GetValue(leaveOneOut), parse.GetValue(perQuery), parse.GetValue(reportFolder), CliCommands.ParseScoring(parse.GetValue(scoring)!),
                 parse.GetValue(threads), parse.GetValue(context.Json));
@@ -79,7 +81,7 @@ internal static class EvaluateCommand
         return command;
     }
 
-    private sealed record EvaluateSettings(Option<int?> Probes, string ModelPath, VectorInputOptions Queries, ParseResult Parse, string? JudgmentsPath,
+    private sealed record EvaluateSettings(Option<int?> Probes, Option<int?> Ef, string ModelPath, VectorInputOptions Queries, ParseResult Parse, string? JudgmentsPath,
         bool ProtocolGiven, JudgmentProtocol Protocol, RankingEvaluatorOptions Metrics, bool LeaveOneOut, string? PerQueryPath,
         string? ReportFolder, ScoringPath Scoring, int Threads, bool Json);
 
@@ -94,6 +96,7 @@ internal static class EvaluateCommand
         var ml = new MLContext(seed: 1);
         ModelFile model = ModelFile.Load(ml, settings.ModelPath);
         SearchCommand.ApplyProbes(model, settings.Parse.GetValue(settings.Probes));
+        HnswTypeOptions.ApplySearchEf(model, settings.Parse.GetValue(settings.Ef));
         string queriesPath = settings.Parse.GetValue(settings.Queries.Path)!;
         VectorSet queries = settings.Queries.Read(settings.Parse);
         IReadOnlyList<Judgment>? judgments = settings.JudgmentsPath is null ? null : ReadJudgments(settings.JudgmentsPath);

@@ -37,11 +37,13 @@ internal static class IndexCommand
         Option<int> threads = CliContext.CreateThreadsOption("building the index");
         Option<string> type = IndexTypeOptions.CreateTypeOption();
         var compression = new IndexTypeOptions();
+        var graph = new HnswTypeOptions();
 
-        var command = new Command("index", "Build a k-nearest-neighbor index (exact, PQ, IVF-Flat or IVF-PQ) over a vector file and save it as an ML.NET model zip.");
+        var command = new Command("index", "Build a k-nearest-neighbor index (exact, PQ, IVF-Flat, IVF-PQ or HNSW) over a vector file and save it as an ML.NET model zip.");
         input.AddTo(command);
         command.Add(type);
         compression.AddTo(command);
+        graph.AddTo(command);
         command.Add(metric);
         command.Add(k);
         command.Add(excludeSelf);
@@ -58,12 +60,15 @@ internal static class IndexCommand
             parse.GetValue(threads),
             parse.GetValue(context.Json),
             IndexTypeOptions.ParseType(parse.GetValue(type)!),
-            compression.Read(parse))));
+            compression.Read(parse),
+            graph.Read(parse),
+            graph.AnyGiven(parse))));
         return command;
     }
 
     private sealed record IndexSettings(VectorInputOptions Input, ParseResult Parse, Indexes.DistanceMetric Metric, int K,
-        bool ExcludeSelf, bool Normalize, string Output, int Threads, bool Json, IndexType Type, CompressionSettings Compression);
+        bool ExcludeSelf, bool Normalize, string Output, int Threads, bool Json, IndexType Type, CompressionSettings Compression,
+        HnswSettings Graph, bool GraphGiven);
 
     private static int Run(CliContext context, IndexSettings settings)
     {
@@ -73,7 +78,9 @@ internal static class IndexCommand
         using var zip = new AtomicFile(settings.Output);
 
         // Check the type's settings before reading a possibly large input file.
-        IndexTypeOptions.CreateEstimator(new MLContext(seed: 1), settings.Type, new NeighborSearchOptions { NumberOfNeighbors = settings.K }, settings.Metric, settings.Compression);
+        if (settings.GraphGiven && settings.Type != IndexType.Hnsw)
+            throw new UsageException($"--connectivity, --ef-construction and --ef apply to --type hnsw only, not {IndexTypeOptions.TypeName(settings.Type)}.");
+        IndexTypeOptions.CreateEstimator(new MLContext(seed: 1), settings.Type, new NeighborSearchOptions { NumberOfNeighbors = settings.K }, settings.Metric, settings.Compression, settings.Graph);
         VectorSet vectors = settings.Input.Read(settings.Parse);
         if (settings.Metric == Indexes.DistanceMetric.Cosine && QueryScoring.FindZeroRow(vectors) is int zeroRow and >= 0)
         {
@@ -98,7 +105,7 @@ internal static class IndexCommand
                 Progress = new IndexingProgressSink(sink),
                 CancellationToken = context.CancellationToken,
             };
-            IEstimator<ITransformer> pipeline = IndexTypeOptions.CreateEstimator(ml, settings.Type, options, settings.Metric, settings.Compression);
+            IEstimator<ITransformer> pipeline = IndexTypeOptions.CreateEstimator(ml, settings.Type, options, settings.Metric, settings.Compression, settings.Graph);
             if (settings.Normalize)
                 pipeline = ml.Transforms.NormalizeLpNorm(VectorViews.FeatureColumn).Append(pipeline);
             return pipeline.Fit(view);
@@ -121,6 +128,9 @@ internal static class IndexCommand
                 lists = settings.Type is IndexType.IvfFlat or IndexType.IvfPq ? settings.Compression.Lists : (int?)null,
                 probes = settings.Type is IndexType.IvfFlat or IndexType.IvfPq ? settings.Compression.Probes : (int?)null,
                 subquantizers = settings.Type is IndexType.Pq or IndexType.IvfPq ? settings.Compression.Subquantizers : (int?)null,
+                connectivity = settings.Type is IndexType.Hnsw ? settings.Graph.Connectivity : (int?)null,
+                efConstruction = settings.Type is IndexType.Hnsw ? settings.Graph.EfConstruction : (int?)null,
+                ef = settings.Type is IndexType.Hnsw ? settings.Graph.EfSearch : (int?)null,
                 rows = vectors.Count,
                 dimension = vectors.Dimension,
                 metric = CliCommands.MetricName(settings.Metric),
@@ -136,7 +146,7 @@ internal static class IndexCommand
 
         var table = CliConsole.CreateTable().AddColumn("Index").AddColumn("Value");
         table.AddRow("input", Markup.Escape(inputPath));
-        table.AddRow("type", Describe(settings.Type, settings.Compression));
+        table.AddRow("type", Describe(settings.Type, settings.Compression, settings.Graph));
         table.AddRow("rows", vectors.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("dimension", vectors.Dimension.ToString(System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("metric", CliCommands.MetricName(settings.Metric) + (settings.Normalize ? " (vectors L2-normalized)" : ""));
@@ -149,8 +159,9 @@ internal static class IndexCommand
         return ExitCodes.Success;
     }
 
-    private static string Describe(IndexType type, CompressionSettings settings) => type switch
+    private static string Describe(IndexType type, CompressionSettings settings, HnswSettings graph) => type switch
     {
+        IndexType.Hnsw => $"hnsw (M = {graph.Connectivity}, efConstruction = {graph.EfConstruction}, efSearch = {graph.EfSearch})",
         IndexType.Pq => $"pq (M = {settings.Subquantizers}, nbits = {settings.Bits})",
         IndexType.IvfFlat => $"ivf-flat (nlist = {settings.Lists}, nprobe = {settings.Probes})",
         IndexType.IvfPq => $"ivf-pq (nlist = {settings.Lists}, nprobe = {settings.Probes}, M = {settings.Subquantizers}, nbits = {settings.Bits}, rerank = {settings.Rerank})",

@@ -11,6 +11,7 @@ internal enum IndexType
     Pq,
     IvfFlat,
     IvfPq,
+    Hnsw,
 }
 
 /// <summary>Settings of the compressed index types, parsed from the command line.</summary>
@@ -22,7 +23,11 @@ internal sealed record CompressionSettings(int Lists, int Probes, int Subquantiz
 /// </summary>
 internal sealed class IndexTypeOptions
 {
+    /// <summary>Types that bench builds and sweeps.</summary>
     public static readonly string[] TypeNames = ["exact", "pq", "ivf-flat", "ivf-pq"];
+
+    /// <summary>Types that index builds: those of bench plus hnsw.</summary>
+    public static readonly string[] IndexTypeNames = [.. TypeNames, "hnsw"];
 
     public IndexTypeOptions()
     {
@@ -34,7 +39,7 @@ internal sealed class IndexTypeOptions
         TrainSample = NonNegativeOption("--train-sample", $"Rows drawn at random to train k-means (pq, ivf-flat, ivf-pq); 0 trains on every row. Every row is indexed either way.", TrainedIndexOptions.Defaults.TrainingSampleSize);
         Seed = new Option<int?>("--seed")
         {
-            Description = "Seed of the training sample and of k-means; the same seed and input give the same index. Default: 1.",
+            Description = "Seed of the training sample and of k-means, and of the HNSW node levels; the same seed and input give the same index (for hnsw only with --threads 1). Default: 1.",
             HelpName = "N",
         };
     }
@@ -54,18 +59,19 @@ internal sealed class IndexTypeOptions
     public Option<int?> Seed { get; }
 
     public static Option<string> CreateTypeOption() => CliCommands.CreateChoice("--type",
-        "Index type: 'exact' brute force over raw vectors; 'pq' exhaustive scan of product-quantization codes (M bytes per vector); 'ivf-flat' inverted lists of raw vectors, --probes of --lists scanned per query; 'ivf-pq' inverted lists of PQ codes. pq, ivf-flat and ivf-pq use squared Euclidean distance only.",
-        "exact", TypeNames);
+        "Index type: 'exact' brute force over raw vectors; 'pq' exhaustive scan of product-quantization codes (M bytes per vector); 'ivf-flat' inverted lists of raw vectors, --probes of --lists scanned per query; 'ivf-pq' inverted lists of PQ codes; 'hnsw' graph of raw vectors, searched with a beam of --ef candidates. pq, ivf-flat and ivf-pq use squared Euclidean distance only; exact and hnsw take every metric.",
+        "exact", IndexTypeNames);
 
     public static IndexType ParseType(string name) => name switch
     {
         "pq" => IndexType.Pq,
         "ivf-flat" => IndexType.IvfFlat,
         "ivf-pq" => IndexType.IvfPq,
+        "hnsw" => IndexType.Hnsw,
         _ => IndexType.Exact,
     };
 
-    public static string TypeName(IndexType type) => TypeNames[(int)type];
+    public static string TypeName(IndexType type) => IndexTypeNames[(int)type];
 
     /// <summary>Adds the options to <paramref name="command"/>; bench sweeps nprobe with its own --probes list, so it leaves this one out.</summary>
     public void AddTo(Command command, bool includeProbes = true)
@@ -97,9 +103,9 @@ internal sealed class IndexTypeOptions
     /// <summary>Creates the estimator of <paramref name="type"/>, filling <paramref name="columns"/> with the compression settings.</summary>
     /// <exception cref="UsageException">A setting does not fit the type (for example a metric other than l2 for a compressed type).</exception>
     public static IEstimator<NeighborSearchingTransformer> CreateEstimator(MLContext context, IndexType type, NeighborSearchOptions columns,
-        Indexes.DistanceMetric metric, CompressionSettings settings)
+        Indexes.DistanceMetric metric, CompressionSettings settings, HnswSettings? hnsw = null)
     {
-        if (type != IndexType.Exact && metric != Indexes.DistanceMetric.SquaredEuclidean)
+        if (type is not (IndexType.Exact or IndexType.Hnsw) && metric != Indexes.DistanceMetric.SquaredEuclidean)
             throw new UsageException($"--type {TypeName(type)} supports only --metric l2. For cosine similarity, pass --normalize with --metric l2: on unit vectors the ranking is the same.");
         if (settings.Rerank > 0 && type != IndexType.IvfPq)
             throw new UsageException($"--rerank applies to --type ivf-pq only, not {TypeName(type)}.");
@@ -126,6 +132,14 @@ internal sealed class IndexTypeOptions
                     BitsPerSubquantizer = settings.Bits,
                     RerankCount = settings.Rerank,
                 }, columns, settings)),
+                IndexType.Hnsw => context.Retrieval().IndexHnsw(Fill(new HnswIndexingEstimator.Options
+                {
+                    Metric = metric,
+                    Connectivity = hnsw?.Connectivity ?? HnswIndexingEstimator.Options.Defaults.Connectivity,
+                    EfConstruction = hnsw?.EfConstruction ?? HnswIndexingEstimator.Options.Defaults.EfConstruction,
+                    EfSearch = hnsw?.EfSearch ?? HnswIndexingEstimator.Options.Defaults.EfSearch,
+                    Seed = settings.Seed ?? 1,
+                }, columns, null)),
                 _ => context.Retrieval().IndexExact(Fill(new ExactIndexingEstimator.Options { Metric = metric }, columns, null)),
             };
         }
@@ -165,6 +179,9 @@ internal sealed class IndexTypeOptions
         "RerankCount" => "--rerank",
         "trainingSampleSize" or "TrainingSampleSize" => "--train-sample",
         "NumberOfNeighbors" => "--k",
+        "Connectivity" => "--connectivity",
+        "EfConstruction" => "--ef-construction",
+        "EfSearch" => "--ef",
         _ => "invalid setting",
     };
 

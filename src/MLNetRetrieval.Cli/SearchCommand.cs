@@ -31,6 +31,7 @@ internal static class SearchCommand
         Option<string> scoring = CliCommands.CreateScoringOption();
         Option<int> threads = CliContext.CreateThreadsOption("batch scoring (--scoring batch or auto)");
         Option<int?> probes = CreateProbesOption();
+        Option<int?> ef = HnswTypeOptions.CreateSearchEfOption();
 
         var command = new Command("search", "Find the nearest neighbors of query vectors with a saved model and write them as CSV.");
         command.Add(model);
@@ -40,13 +41,14 @@ internal static class SearchCommand
         command.Add(scoring);
         command.Add(threads);
         command.Add(probes);
+        command.Add(ef);
         command.SetAction(parse => Run(context, parse.GetValue(model)!, queries, parse, parse.GetValue(k), parse.GetValue(output)!,
-            CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(probes), parse.GetValue(context.Json)));
+            CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(probes), parse.GetValue(ef), parse.GetValue(context.Json)));
         return command;
     }
 
     private static int Run(CliContext context, string modelPath, VectorInputOptions queryOptions, ParseResult parse,
-        int? requestedK, string outputPath, ScoringPath scoring, int threads, int? probes, bool json)
+        int? requestedK, string outputPath, ScoringPath scoring, int threads, int? probes, int? ef, bool json)
     {
         CliConsole console = context.Console;
         var clock = Stopwatch.StartNew();
@@ -56,6 +58,7 @@ internal static class SearchCommand
         var ml = new MLContext(seed: 1);
         ModelFile model = ModelFile.Load(ml, modelPath);
         ApplyProbes(model, probes);
+        HnswTypeOptions.ApplySearchEf(model, ef);
         int k = requestedK ?? model.Searcher.NumberOfNeighbors;
         QueryScoring.CheckK(model, k);
         QueryScoring.Resolve(model, scoring);
@@ -85,6 +88,7 @@ internal static class SearchCommand
                 queryCount = queries.Count,
                 k,
                 probes = model.Searcher.SupportsProbes ? model.Searcher.NumberOfProbes : (int?)null,
+                ef = model.Searcher.SupportsEfSearch ? model.Searcher.EfSearch : (int?)null,
                 rowsWritten = written,
                 scoring = used.ToString().ToLowerInvariant(),
                 seconds,
@@ -97,6 +101,8 @@ internal static class SearchCommand
             table.AddRow("k", k.ToString(System.Globalization.CultureInfo.InvariantCulture));
             if (model.Searcher.SupportsProbes)
                 table.AddRow("probes", model.Searcher.NumberOfProbes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (model.Searcher.SupportsEfSearch)
+                table.AddRow("ef", model.Searcher.EfSearch.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("rows written", written.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("scoring", used.ToString().ToLowerInvariant());
             table.AddRow("output", Markup.Escape(file!.Path));
@@ -126,7 +132,7 @@ internal static class SearchCommand
         if (probes is not { } value)
             return;
         if (!model.Searcher.SupportsProbes)
-            throw new UsageException($"--probes applies to IVF models, but {model.Path} contains index kind {model.Searcher.IndexKind}, which scans every vector. Drop --probes or rebuild with index --type ivf-flat or ivf-pq.");
+            throw new UsageException($"--probes applies to IVF models, but {model.Path} contains index kind {model.Searcher.IndexKind}, which has no inverted lists. Drop --probes or rebuild with index --type ivf-flat or ivf-pq.");
         try
         {
             model.Searcher.NumberOfProbes = value;
