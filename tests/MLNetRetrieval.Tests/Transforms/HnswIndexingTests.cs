@@ -130,6 +130,29 @@ public sealed class HnswIndexingTests
     }
 
     [Fact]
+    public void DamagedAdapterPrefixRejected()
+    {
+        var context = new MLContext(seed: 1);
+        ItemRow[] collection = CompressedTestData.ClusteredRows(50, Dimension, seed: 44);
+        NeighborSearcher searcher = context.Retrieval().IndexHnsw(CreateOptions()).Fit(TestData.View(context, collection, Dimension)).Searcher;
+        var stream = new MemoryStream();
+        searcher.State.Index.Save(stream);
+        byte[] bytes = stream.ToArray();
+        byte[] wrongMagic = (byte[])bytes.Clone();
+        wrongMagic[0] = (byte)'X';
+
+        HnswIndexAdapter reloaded = HnswIndexAdapter.Load(new MemoryStream(bytes));
+        var magicError = Assert.Throws<InvalidDataException>(() => HnswIndexAdapter.Load(new MemoryStream(wrongMagic)));
+        var shortError = Assert.Throws<InvalidDataException>(() => HnswIndexAdapter.Load(new MemoryStream(bytes[..5])));
+        var countError = Assert.Throws<InvalidDataException>(() => HnswIndexAdapter.Load(new MemoryStream(bytes[..40])));
+
+        Assert.Equal(collection.Select(r => r.Id), Enumerable.Range(0, 50).Select(reloaded.GetId));
+        Assert.Contains("'HNAD'", magicError.Message);
+        Assert.Contains("ends early", shortError.Message);
+        Assert.Contains("id count 50", countError.Message);
+    }
+
+    [Fact]
     public void LoadedEfChangesTransform()
     {
         var context = new MLContext(seed: 1);
