@@ -80,15 +80,48 @@ internal static unsafe class SingleQueryKernel
         long panelLength = (long)d * panelWidth;
         int panel = 0;
 
-        // Two panels per pass give four independent chains, enough to overlap the multiply-add latency.
+        // Four panels per pass give eight independent chains, enough to cover the multiply-add latency on two pipes.
+        for (; panel + 3 < panelCount; panel += 4)
+        {
+            float* b0 = panels + (panel * panelLength);
+            float* b1 = b0 + panelLength;
+            float* b2 = b1 + panelLength;
+            float* b3 = b2 + panelLength;
+            TVec c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero;
+            TVec c4 = TOps.Zero, c5 = TOps.Zero, c6 = TOps.Zero, c7 = TOps.Zero;
+            for (int p = 0; p < d; p++)
+            {
+                TVec q = TOps.Broadcast(query[p]);
+                long offset = (long)p * panelWidth;
+                c0 = TOps.MultiplyAdd(q, TOps.Load(b0 + offset), c0);
+                c1 = TOps.MultiplyAdd(q, TOps.Load(b0 + offset + lanes), c1);
+                c2 = TOps.MultiplyAdd(q, TOps.Load(b1 + offset), c2);
+                c3 = TOps.MultiplyAdd(q, TOps.Load(b1 + offset + lanes), c3);
+                c4 = TOps.MultiplyAdd(q, TOps.Load(b2 + offset), c4);
+                c5 = TOps.MultiplyAdd(q, TOps.Load(b2 + offset + lanes), c5);
+                c6 = TOps.MultiplyAdd(q, TOps.Load(b3 + offset), c6);
+                c7 = TOps.MultiplyAdd(q, TOps.Load(b3 + offset + lanes), c7);
+            }
+
+            int column = panel * panelWidth;
+            Finish<TVec, TOps>(c0, rowTerm, columnTerms + column, dotScale, clampAtZero, output + column);
+            Finish<TVec, TOps>(c1, rowTerm, columnTerms + column + lanes, dotScale, clampAtZero, output + column + lanes);
+            column += panelWidth;
+            Finish<TVec, TOps>(c2, rowTerm, columnTerms + column, dotScale, clampAtZero, output + column);
+            Finish<TVec, TOps>(c3, rowTerm, columnTerms + column + lanes, dotScale, clampAtZero, output + column + lanes);
+            column += panelWidth;
+            Finish<TVec, TOps>(c4, rowTerm, columnTerms + column, dotScale, clampAtZero, output + column);
+            Finish<TVec, TOps>(c5, rowTerm, columnTerms + column + lanes, dotScale, clampAtZero, output + column + lanes);
+            column += panelWidth;
+            Finish<TVec, TOps>(c6, rowTerm, columnTerms + column, dotScale, clampAtZero, output + column);
+            Finish<TVec, TOps>(c7, rowTerm, columnTerms + column + lanes, dotScale, clampAtZero, output + column + lanes);
+        }
+
         for (; panel + 1 < panelCount; panel += 2)
         {
             float* b0 = panels + (panel * panelLength);
             float* b1 = b0 + panelLength;
-            TVec c0 = TOps.Zero;
-            TVec c1 = TOps.Zero;
-            TVec c2 = TOps.Zero;
-            TVec c3 = TOps.Zero;
+            TVec c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero;
             for (int p = 0; p < d; p++)
             {
                 TVec q = TOps.Broadcast(query[p]);
@@ -102,8 +135,9 @@ internal static unsafe class SingleQueryKernel
             int column = panel * panelWidth;
             Finish<TVec, TOps>(c0, rowTerm, columnTerms + column, dotScale, clampAtZero, output + column);
             Finish<TVec, TOps>(c1, rowTerm, columnTerms + column + lanes, dotScale, clampAtZero, output + column + lanes);
-            Finish<TVec, TOps>(c2, rowTerm, columnTerms + column + panelWidth, dotScale, clampAtZero, output + column + panelWidth);
-            Finish<TVec, TOps>(c3, rowTerm, columnTerms + column + panelWidth + lanes, dotScale, clampAtZero, output + column + panelWidth + lanes);
+            column += panelWidth;
+            Finish<TVec, TOps>(c2, rowTerm, columnTerms + column, dotScale, clampAtZero, output + column);
+            Finish<TVec, TOps>(c3, rowTerm, columnTerms + column + lanes, dotScale, clampAtZero, output + column + lanes);
         }
 
         for (; panel < panelCount; panel++)

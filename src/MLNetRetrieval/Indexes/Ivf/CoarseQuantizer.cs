@@ -9,7 +9,7 @@ namespace MLNetRetrieval.Indexes;
 /// </summary>
 internal sealed unsafe class CoarseQuantizer
 {
-    /// <summary>Iterations of the coarse k-means when the caller gives no options; FAISS's IVF default is also 10.</summary>
+    /// <summary>Iterations of the coarse k-means when the caller gives no options, as FAISS's <c>Level1Quantizer</c> sets (IndexIVF.cpp).</summary>
     public const int DefaultIterations = 10;
 
     /// <summary>Queries per GEMM block when probing.</summary>
@@ -93,7 +93,7 @@ internal sealed unsafe class CoarseQuantizer
             Span<float> foundDistances = distances.Slice(first * nprobe, rows * nprobe);
             if (rows >= GemmKernel.TileRows)
             {
-                ExactSearchKernel.SearchBlock(packed, _listNumbers, queries.Slice(first * d, rows * d), rows, norms.Slice(first, rows), form, ReadOnlySpan<long>.Empty, nprobe, foundDistances, found, scratch.Gemm, GemmKernel.DefaultKc, token);
+                ExactSearchKernel.SearchBlock(packed, _listNumbers, queries.Slice(first * d, rows * d), rows, norms.Slice(first, rows), form, ReadOnlySpan<long>.Empty, nprobe, foundDistances, found, scratch.GetGemm(), GemmKernel.DefaultKc, token);
             }
             else
             {
@@ -123,17 +123,26 @@ internal sealed unsafe class CoarseQuantizer
 /// <summary>Per-thread buffers of <see cref="CoarseQuantizer.Probe"/>.</summary>
 internal sealed class ProbeScratch
 {
+    private readonly PackedBase _packed;
+    private readonly int _nprobe;
+    private ExactSearchScratch? _gemm;
+
     public ProbeScratch(PackedBase packed, int nprobe)
     {
-        int blockColumns = GemmKernel.BlockColumns(packed.Dimension, GemmKernel.DefaultKc, packed.PanelWidth);
-        Gemm = new ExactSearchScratch(CoarseQuantizer.ProbeBlock, packed.Dimension, blockColumns, nprobe);
+        _packed = packed;
+        _nprobe = nprobe;
         Row = new float[packed.ColumnTerms.Length];
         HeapDistances = new float[nprobe];
         HeapIds = new long[nprobe];
         Found = new long[CoarseQuantizer.ProbeBlock * nprobe];
     }
 
-    public ExactSearchScratch Gemm { get; }
+    /// <summary>Returns the GEMM buffers, created on first use so that one-query searches do not allocate them.</summary>
+    public ExactSearchScratch GetGemm()
+    {
+        int blockColumns = GemmKernel.BlockColumns(_packed.Dimension, GemmKernel.DefaultKc, _packed.PanelWidth);
+        return _gemm ??= new ExactSearchScratch(CoarseQuantizer.ProbeBlock, _packed.Dimension, blockColumns, _nprobe);
+    }
 
     /// <summary>Distances from one query to every centroid, padded to whole panels.</summary>
     public float[] Row { get; }

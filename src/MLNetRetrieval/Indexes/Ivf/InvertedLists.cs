@@ -53,6 +53,9 @@ internal sealed class InvertedLists
 
     public int Size(int list) => _sizes[list];
 
+    /// <summary>Change counter of all lists together, for caches derived from them.</summary>
+    public long TotalVersion { get; private set; }
+
     /// <summary>Change counter of one list, for caches derived from it.</summary>
     public int Version(int list) => _versions[list];
 
@@ -91,6 +94,7 @@ internal sealed class InvertedLists
         _locations.Add(id, (list, size));
         _sizes[list] = size + 1;
         _versions[list]++;
+        TotalVersion++;
         Count++;
         NextId = Math.Max(NextId, id + 1);
     }
@@ -103,6 +107,7 @@ internal sealed class InvertedLists
         _codes[list] = codes;
         _sizes[list] = ids.Length;
         _versions[list]++;
+        TotalVersion++;
         for (int position = 0; position < ids.Length; position++)
         {
             _locations.Add(ids[position], (list, position));
@@ -168,5 +173,6 @@ internal sealed class InvertedLists
 
         _sizes[list] = target;
         _versions[list]++;
+        TotalVersion++;
     }
 }

@@ -53,9 +53,10 @@ internal static class IvfChecks
             throw new ArgumentException($"Expected one id per row ({n} rows), got {ids.Length} ids.", nameof(ids));
         }
 
-        if ((long)lists.Count + n > int.MaxValue)
+        long limit = MaxCount(lists.VectorLength, lists.CodeSize);
+        if ((long)lists.Count + n > limit)
         {
-            throw new ArgumentException($"Adding {n} rows to {lists.Count} would exceed the maximum of {int.MaxValue} vectors.", nameof(vectors));
+            throw new ArgumentException($"Adding {n} rows to {lists.Count} would exceed the maximum of {limit} vectors for this index's entry size.", nameof(vectors));
         }
 
         VectorChecks.EnsureFinite(vectors, dimension, nameof(vectors));
@@ -80,6 +81,16 @@ internal static class IvfChecks
         }
 
         return n;
+    }
+
+    /// <summary>
+    /// Returns the largest number of entries an index may hold: one list may receive them all, and a list's vectors
+    /// or codes are one array.
+    /// </summary>
+    public static long MaxCount(int vectorLength, int codeSize)
+    {
+        int widest = Math.Max(1, Math.Max(vectorLength, codeSize));
+        return Math.Min(int.MaxValue, Array.MaxLength / widest);
     }
 
     /// <summary>Returns the ids NextId, NextId + 1, … for <paramref name="n"/> rows.</summary>

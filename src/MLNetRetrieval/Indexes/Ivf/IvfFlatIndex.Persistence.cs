@@ -54,7 +54,7 @@ public sealed partial class IvfFlatIndex
             index._coarse.SetCentroids(header.Centroids);
         }
 
-        (long[] sizes, long[][] ids) = IvfFormat.ReadLists(reader, header);
+        (long[] sizes, long[][] ids) = IvfFormat.ReadLists(reader, header, header.Dimension, 0);
 
         reader.BeginSection("VECS");
         int d = header.Dimension;

@@ -146,6 +146,7 @@ public sealed partial class IvfFlatIndex
         {
             int d = _index.Dimension;
             int rows = group.Length;
+            scratch.EnsureGemmBuffers();
             for (int r = 0; r < rows; r++)
             {
                 queries.Slice(group[r] * d, d).CopyTo(scratch.Gathered.AsSpan(r * d, d));
@@ -194,29 +195,37 @@ public sealed partial class IvfFlatIndex
 
             public Scratch(SearchJob job)
             {
-                int d = job._index.Dimension;
+                Dimension = job._index.Dimension;
                 int panelWidth = GemmKernel.PanelWidth(job._index.Width);
-                BlockColumns = GemmKernel.BlockColumns(d, GemmKernel.DefaultKc, panelWidth);
-                int rows = (MaxGroup + GemmKernel.TileRows - 1) / GemmKernel.TileRows * GemmKernel.TileRows;
-                Gathered = new float[checked(MaxGroup * d)];
-                PackedQueries = new float[checked(rows * d)];
-                RowTerms = new float[rows];
-                Tile = new float[checked(rows * BlockColumns)];
+                BlockColumns = GemmKernel.BlockColumns(Dimension, GemmKernel.DefaultKc, panelWidth);
                 Probe = new ProbeScratch(job._centroids, job._nprobe);
             }
 
+            public int Dimension { get; }
+
             public int BlockColumns { get; }
 
-            /// <summary>Query rows of one group, row-major, before packing.</summary>
-            public float[] Gathered { get; }
+            /// <summary>Query rows of one group, row-major, before packing; null until the first GEMM group.</summary>
+            public float[]? Gathered { get; private set; }
 
-            public float[] PackedQueries { get; }
+            public float[]? PackedQueries { get; private set; }
 
-            public float[] RowTerms { get; }
+            public float[]? RowTerms { get; private set; }
 
-            public float[] Tile { get; }
+            public float[]? Tile { get; private set; }
 
             public ProbeScratch Probe { get; }
+
+            /// <summary>Creates the GEMM buffers on first use, so that one-query searches do not allocate them.</summary>
+            [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(Gathered), nameof(PackedQueries), nameof(RowTerms), nameof(Tile))]
+            public void EnsureGemmBuffers()
+            {
+                int rows = (MaxGroup + GemmKernel.TileRows - 1) / GemmKernel.TileRows * GemmKernel.TileRows;
+                Gathered ??= new float[checked(MaxGroup * Dimension)];
+                PackedQueries ??= new float[checked(rows * Dimension)];
+                RowTerms ??= new float[rows];
+                Tile ??= new float[checked(rows * BlockColumns)];
+            }
 
             /// <summary>Returns a buffer of at least <paramref name="length"/> floats for one query's distances to a list.</summary>
             public float[] RowFor(int length)

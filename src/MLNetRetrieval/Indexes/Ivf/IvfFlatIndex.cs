@@ -27,6 +27,8 @@ public sealed partial class IvfFlatIndex
     private readonly object _packLock = new();
     private PackedBase?[] _packedLists;
     private int[] _packedVersions;
+    private long _packedTotalVersion = -1;
+    private VectorWidth _packedWidth;
     private int _defaultNumberOfProbes = 1;
 
     /// <summary>Creates an empty, untrained index.</summary>
@@ -71,7 +73,7 @@ public sealed partial class IvfFlatIndex
     /// <summary>Number of stored vectors.</summary>
     public int Count => _lists.Count;
 
-    /// <summary>Coarse centroids, row-major, size nlist × d; empty until trained. Do not modify.</summary>
+    /// <summary>Coarse centroids, row-major, size nlist × d; empty until trained.</summary>
     public ReadOnlySpan<float> Centroids => _coarse.Centroids;
 
     /// <summary>Register width of the search kernels; tests set a narrower one to cover every code path.</summary>
@@ -195,11 +197,19 @@ public sealed partial class IvfFlatIndex
         }
     }
 
-    /// <summary>Returns every list packed for the GEMM at the current width, repacking the lists changed since the last call.</summary>
+    /// <summary>
+    /// Returns every list packed for the GEMM at the current width, repacking the lists changed since the last call.
+    /// The array is not changed again before the next <c>Add</c> or <c>Remove</c>, which may not overlap a search.
+    /// </summary>
     private PackedBase?[] GetPackedLists()
     {
         lock (_packLock)
         {
+            if (_packedTotalVersion == _lists.TotalVersion && _packedWidth == Width)
+            {
+                return _packedLists;
+            }
+
             for (int list = 0; list < NumberOfLists; list++)
             {
                 PackedBase? packed = _packedLists[list];
@@ -217,7 +227,9 @@ public sealed partial class IvfFlatIndex
                 _packedVersions[list] = _lists.Version(list);
             }
 
-            return (PackedBase?[])_packedLists.Clone();
+            _packedTotalVersion = _lists.TotalVersion;
+            _packedWidth = Width;
+            return _packedLists;
         }
     }
 }

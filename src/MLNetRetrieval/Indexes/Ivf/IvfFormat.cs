@@ -104,8 +104,14 @@ internal static class IvfFormat
     }
 
     /// <summary>Reads and checks "SIZE" and "IDS ": sizes are non-negative and sum to the count, ids are non-negative and unique.</summary>
-    public static (long[] Sizes, long[][] Ids) ReadLists(BinaryFormatReader reader, Header header)
+    public static (long[] Sizes, long[][] Ids) ReadLists(BinaryFormatReader reader, Header header, int vectorLength, int codeSize)
     {
+        long limit = IvfChecks.MaxCount(vectorLength, codeSize);
+        if (header.Count > limit)
+        {
+            throw reader.Error("count", header.CountOffset, $"{header.Count} exceeds the maximum of {limit} entries of {vectorLength} floats and {codeSize} code bytes");
+        }
+
         reader.BeginSection("SIZE");
         reader.EnsureSectionHolds(header.NumberOfLists, sizeof(long), "list sizes");
         var sizes = new long[header.NumberOfLists];

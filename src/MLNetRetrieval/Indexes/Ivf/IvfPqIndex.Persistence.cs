@@ -81,7 +81,7 @@ public sealed partial class IvfPqIndex
             index._coarse.SetCentroids(header.Centroids);
         }
 
-        (long[] sizes, long[][] ids) = IvfFormat.ReadLists(reader, header);
+        (long[] sizes, long[][] ids) = IvfFormat.ReadLists(reader, header, storesVectors ? header.Dimension : 0, quantizer.CodeSize);
         int codeSize = quantizer.CodeSize;
         reader.BeginSection("CODE");
         reader.EnsureSectionHolds(checked(header.Count * codeSize), sizeof(byte), "codes");

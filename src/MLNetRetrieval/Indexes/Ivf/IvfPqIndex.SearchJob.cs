@@ -8,11 +8,11 @@ namespace MLNetRetrieval.Indexes;
 //   ‖q − c − y_R‖² = ‖q − c‖²  +  (‖y_R‖² + 2⟨c, y_R⟩)  −  2⟨q, y_R⟩
 //                    coarse       depends on (list, code)   depends on (query, code)
 // Each term splits over the M subspaces. The coarse term comes free with probing. The middle term does not depend
-// on the query, so it is tabulated once per index (FAISS's precomputed table; here ‖C_j,c‖² moves into the query
-// term and the table keeps 2⟨c_l,j, C_j,c⟩, nlist × M × ksub floats). The query term is one M × ksub table per
-// query. A (query, list) table is then one vector add of M × ksub floats instead of d × ksub multiply-adds for a
-// table of the residual q − c, which is 16 times less work at d = 784, M = 16 and nprobe ≥ 1. With
-// UsePrecomputedTable off, or for tables that the split does not cover, the residual table is computed directly.
+// on the query, so it is tabulated once per index, as FAISS's precomputed table is. Here ‖C_j,c‖² moves into the
+// query term, so the index table keeps 2⟨c_l,j, C_j,c⟩ (nlist × M × ksub floats). The query term is one M × ksub
+// table per query, d × ksub multiply-adds once. A (query, list) table is then one vector add of M × ksub floats instead of
+// d × ksub multiply-adds for a table of the residual q − c: dsub = d / M times less work per probed list (49 at
+// d = 784, M = 16). With UsePrecomputedTable off, the residual table is computed directly for every probed list.
 public sealed partial class IvfPqIndex
 {
     /// <summary>Largest number of queries in one worker block, the unit of threading and progress.</summary>

@@ -79,7 +79,7 @@ public sealed partial class IvfPqIndex
     /// <summary>
     /// Whether residual searches use the precomputed table of nlist × M × ksub floats (FAISS
     /// <c>use_precomputed_table</c>), built on the first search: 16 MiB at nlist 1024, M 16. Default true. When false,
-    /// each (query, list) pair computes its residual table from scratch, d × ksub multiply-adds.
+    /// each (query, list) pair computes its residual table from scratch, d × ksub multiply-adds. Not saved with the index.
     /// </summary>
     public bool UsePrecomputedTable { get; set; } = true;
 
@@ -107,7 +107,7 @@ public sealed partial class IvfPqIndex
     /// <summary>Number of stored vectors.</summary>
     public int Count => _lists.Count;
 
-    /// <summary>Coarse centroids, row-major, size nlist × d; empty until trained. Do not modify.</summary>
+    /// <summary>Coarse centroids, row-major, size nlist × d; empty until trained.</summary>
     public ReadOnlySpan<float> Centroids => _coarse.Centroids;
 
     /// <summary>Register width of the search kernels; tests set a narrower one to cover every code path.</summary>
