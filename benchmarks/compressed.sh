@@ -37,7 +37,7 @@ mkdir -p "$out_dir"
 if [[ ! -x "$peer" ]]; then
     "$script_dir/peers/build_faiss_avx2.sh" "$peer_dir"
 fi
-dotnet build "$repo_dir/src/MLNetRetrieval.Cli" -c Release --nologo -v quiet
+dotnet build "$repo_dir/src/MLNetRetrieval.Cli" -c Release --nologo -v quiet >&2
 cli=(dotnet "$repo_dir/src/MLNetRetrieval.Cli/bin/Release/net10.0/mlnet-retrieval.dll" bench --json --repeat "$repeat" --max-queries 0)
 
 # Appends "<label> <date> <load averages>" to load.log, so every result has its load next to it.
