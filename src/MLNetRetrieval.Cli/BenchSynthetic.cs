@@ -10,7 +10,7 @@ namespace MLNetRetrieval.Cli;
 /// Three splitmix64 generators seeded 1234 (centres), 1235 (base) and 1236 (queries). 1000 centres are
 /// uniform in [0, 1)^d and kept as double. Each point draws a centre with <c>next() % 1000</c>, then d/2
 /// Box–Muller pairs in double, and every component is <c>(float)(centre[j] + 0.1 * z_j)</c>.
-/// NOTE: Math.Log, Math.Sin and Math.Cos may differ from the C library in the last bit of a double; that
+/// NOTE: Math.Log, Math.Sin and Math.Cos may differ from the C library in the last bit of a double. That
 /// changes a float component only when the double sits on a float rounding boundary.
 /// </remarks>
 internal static class BenchSynthetic
