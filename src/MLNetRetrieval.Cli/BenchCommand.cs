@@ -62,6 +62,45 @@ internal static class BenchCommand
         Option<int> threads = CliContext.CreateThreadsOption("training, adding and searching");
         threads.DefaultValueFactory = _ => 1;
         threads.Description = "Worker threads for training, adding and searching; 0 uses every core. The default of 1 gives queries per second on one core.";
+        var repeat = new Option<int>("--repeat")
+        {
+            Description = "Timed passes per setting (batch search, one-query loop, or k-means run); the fastest pass is reported.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1,
+            CustomParser = result => CliCommands.ParseInteger(result, 1, 100, "--repeat must be an integer from 1 to 100"),
+        };
+        var synthetic = new Option<int>("--synthetic")
+        {
+            Description = "Replaces --base and --queries with N seeded clustered base vectors and 10000 queries, generated like the FAISS peer's scale run (1000 centres uniform in [0, 1), Gaussian noise 0.1); 0 reads the files.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 0,
+            CustomParser = result => CliCommands.ParseInteger(result, 0, 10_000_000, "--synthetic must be an integer from 0 (off) to 10000000"),
+        };
+        var dimension = new Option<int>("--dimension")
+        {
+            Description = "Dimension of the --synthetic vectors, an even number. Default: 128.",
+            HelpName = "D",
+            DefaultValueFactory = _ => 128,
+            CustomParser = result => CliCommands.ParseInteger(result, 2, 65536, "--dimension must be an even integer from 2 to 65536"),
+        };
+        var kmeans = new Option<bool>("--kmeans")
+        {
+            Description = "Times k-means on the base vectors instead of building indexes: random initial centroids as FAISS picks them, --clusters, --iterations, --seed, --threads, --repeat.",
+        };
+        var clusters = new Option<int>("--clusters")
+        {
+            Description = "Clusters k of --kmeans. Default: 1024.",
+            HelpName = "K",
+            DefaultValueFactory = _ => 1024,
+            CustomParser = result => CliCommands.ParseInteger(result, 1, 1 << 20, "--clusters must be an integer from 1 to 1048576"),
+        };
+        var iterations = new Option<int>("--iterations")
+        {
+            Description = "Lloyd iterations of --kmeans. Default: 20, as the FAISS peer runs.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 20,
+            CustomParser = result => CliCommands.ParseInteger(result, 0, 10000, "--iterations must be an integer from 0 to 10000"),
+        };
 
         var command = new Command("bench", "Build PQ and IVF indexes over a base file and sweep nprobe: recall@k against exact search, batch and one-query-at-a-time queries per second, build seconds and bytes per vector.");
         command.Add(basePath);
@@ -72,18 +111,32 @@ internal static class BenchCommand
         command.Add(k);
         compression.AddTo(command, includeProbes: false);
         command.Add(threads);
+        command.Add(repeat);
+        command.Add(synthetic);
+        command.Add(dimension);
+        command.Add(kmeans);
+        command.Add(clusters);
+        command.Add(iterations);
         command.SetAction(parse => Run(context, new BenchSettings(
             parse.GetValue(basePath)!, parse.GetValue(queriesPath)!, parse.GetValue(maxQueries),
             parse.GetValue(types)!.Select(IndexTypeOptions.ParseType).ToArray(), parse.GetValue(probes)!,
-            parse.GetValue(k) ?? 10, compression.Read(parse), parse.GetValue(threads), parse.GetValue(context.Json))));
+            parse.GetValue(k) ?? 10, compression.Read(parse), parse.GetValue(threads), parse.GetValue(context.Json),
+            parse.GetValue(repeat), parse.GetValue(synthetic), parse.GetValue(dimension),
+            parse.GetValue(kmeans), parse.GetValue(clusters), parse.GetValue(iterations))));
         return command;
     }
 
     private sealed record BenchSettings(string BasePath, string QueriesPath, int MaxQueries, IndexType[] Types, int[] Probes,
-        int K, CompressionSettings Compression, int Threads, bool Json);
+        int K, CompressionSettings Compression, int Threads, bool Json, int Repeat, int Synthetic, int Dimension,
+        bool KMeans, int Clusters, int Iterations);
 
-    /// <summary>One measured configuration; Probes is null for index types without inverted lists.</summary>
-    internal sealed record BenchRow(string Type, int? Probes, double Recall, double BatchQps, double SingleQps, double BuildSeconds, double BytesPerVector);
+    /// <summary>
+    /// One measured configuration. Probes is null for index types without inverted lists. Rerank is the
+    /// number of candidates re-ranked by exact distance (0 for none). RecallAt holds recall@r for the
+    /// cutoffs 1, 10 and 100 that do not exceed k, keyed by r.
+    /// </summary>
+    internal sealed record BenchRow(string Type, int? Probes, int Rerank, double Recall, IReadOnlyDictionary<string, double> RecallAt,
+        double BatchQps, double SingleQps, double BuildSeconds, double BytesPerVector);
 
     private static int Run(CliContext context, BenchSettings settings)
     {
@@ -92,8 +145,10 @@ internal static class BenchCommand
         if (settings.Compression.Rerank > 0 && settings.Compression.Rerank < settings.K)
             throw new UsageException($"--rerank {settings.Compression.Rerank} must be 0 or at least --k {settings.K}.");
 
-        VectorSet baseSet = VectorFile.Read(settings.BasePath);
-        VectorSet querySet = VectorFile.Read(settings.QueriesPath);
+        var (baseSet, querySet) = LoadVectors(console, settings);
+        if (settings.KMeans)
+            return BenchKMeans.Run(context, baseSet, settings.Clusters, settings.Iterations, settings.Compression.Seed ?? 1234, settings.Threads, settings.Repeat, settings.Json);
+
         if (querySet.Dimension != baseSet.Dimension)
             throw new InvalidDataException($"{settings.QueriesPath}: the queries have dimension {querySet.Dimension}, but {settings.BasePath} has dimension {baseSet.Dimension}. Pass files of the same dimension.");
         int nq = settings.MaxQueries == 0 ? querySet.Count : Math.Min(settings.MaxQueries, querySet.Count);
@@ -113,15 +168,33 @@ internal static class BenchCommand
             double bytesPerVector = (double)index.SerializedBytes() / baseSet.Count;
 
             int[] sweep = index.HasProbes ? settings.Probes.Where(p => p <= settings.Compression.Lists).Distinct().ToArray() : [0];
-            foreach (int probe in sweep)
+
+            // An ivf-pq index that stores vectors for re-ranking is measured without re-ranking as well.
+            int[] reranks = index.Rerank > 0 ? [0, index.Rerank] : [0];
+            foreach (int rerank in reranks)
             {
-                var (recall, batchQps, singleQps) = Measure(index, queries, nq, d, truth, settings.K, probe, settings.Threads, token);
-                rows.Add(new BenchRow(IndexTypeOptions.TypeName(type), index.HasProbes ? probe : null, recall, batchQps, singleQps, buildSeconds, bytesPerVector));
+                foreach (int probe in sweep)
+                {
+                    var (found, batchQps, singleQps) = Measure(index, queries, nq, d, settings.K, probe, rerank, settings.Threads, settings.Repeat, token);
+                    rows.Add(new BenchRow(IndexTypeOptions.TypeName(type), index.HasProbes ? probe : null, rerank, Recall(found, truth, nq, settings.K),
+                        RecallAtCutoffs(found, truth, nq, settings.K), batchQps, singleQps, buildSeconds, bytesPerVector));
+                }
             }
         }
 
         Print(console, settings, baseSet, nq, rows);
         return ExitCodes.Success;
+    }
+
+    private static (VectorSet Base, VectorSet Queries) LoadVectors(CliConsole console, BenchSettings settings)
+    {
+        if (settings.Synthetic == 0)
+            return (VectorFile.Read(settings.BasePath), VectorFile.Read(settings.QueriesPath));
+
+        var clock = Stopwatch.StartNew();
+        var generated = BenchSynthetic.Generate(settings.Synthetic, BenchSynthetic.QueryCount, settings.Dimension);
+        console.Info($"Generated {settings.Synthetic} synthetic base vectors and {BenchSynthetic.QueryCount} queries of dimension {settings.Dimension} in {clock.Elapsed.TotalSeconds:F1} s.");
+        return generated;
     }
 
     private static long[] GroundTruth(VectorSet baseSet, float[] queries, int nq, int k, int threads, CancellationToken token)
@@ -133,31 +206,64 @@ internal static class BenchCommand
         return ids;
     }
 
-    private static (double Recall, double BatchQps, double SingleQps) Measure(BenchIndex index, float[] queries, int nq, int d,
-        long[] truth, int k, int probes, int threads, CancellationToken token)
+    /// <summary>Searches every query in one batch and one at a time, each <paramref name="repeat"/> times, and keeps the fastest pass of each.</summary>
+    private static (long[] Found, double BatchQps, double SingleQps) Measure(BenchIndex index, float[] queries, int nq, int d,
+        int k, int probes, int rerank, int threads, int repeat, CancellationToken token)
     {
         var ids = new long[checked(nq * k)];
         var distances = new float[ids.Length];
 
         // Warm up: the first search JIT-compiles the kernels and builds derived tables and packed lists.
         int warmup = Math.Min(nq, 16);
-        index.Search(queries.AsSpan(0, warmup * d), k, ids.AsSpan(0, warmup * k), distances.AsSpan(0, warmup * k), probes, threads, token);
+        index.Search(queries.AsSpan(0, warmup * d), k, ids.AsSpan(0, warmup * k), distances.AsSpan(0, warmup * k), probes, rerank, threads, token);
 
-        var clock = Stopwatch.StartNew();
-        index.Search(queries, k, ids, distances, probes, threads, token);
-        double batchSeconds = clock.Elapsed.TotalSeconds;
-
+        double batchSeconds = double.PositiveInfinity;
+        double singleSeconds = double.PositiveInfinity;
         var oneIds = new long[k];
         var oneDistances = new float[k];
-        clock.Restart();
-        for (int q = 0; q < nq; q++)
+        for (int r = 0; r < repeat; r++)
         {
-            token.ThrowIfCancellationRequested();
-            index.Search(queries.AsSpan(q * d, d), k, oneIds, oneDistances, probes, threads, token);
+            var clock = Stopwatch.StartNew();
+            index.Search(queries, k, ids, distances, probes, rerank, threads, token);
+            batchSeconds = Math.Min(batchSeconds, clock.Elapsed.TotalSeconds);
+
+            clock.Restart();
+            for (int q = 0; q < nq; q++)
+            {
+                token.ThrowIfCancellationRequested();
+                index.Search(queries.AsSpan(q * d, d), k, oneIds, oneDistances, probes, rerank, threads, token);
+            }
+
+            singleSeconds = Math.Min(singleSeconds, clock.Elapsed.TotalSeconds);
         }
 
-        double singleSeconds = clock.Elapsed.TotalSeconds;
-        return (Recall(ids, truth, nq, k), nq / batchSeconds, nq / singleSeconds);
+        return (ids, nq / batchSeconds, nq / singleSeconds);
+    }
+
+    /// <summary>Recall@r for r in {1, 10, 100} up to k, computed like the FAISS peer: |found top r ∩ exact top r| / r, averaged over queries.</summary>
+    internal static Dictionary<string, double> RecallAtCutoffs(long[] found, long[] truth, int nq, int k)
+    {
+        var recalls = new Dictionary<string, double>();
+        foreach (int r in new[] { 1, 10, 100 }.Where(r => r <= k))
+        {
+            long hits = 0;
+            var expected = new HashSet<long>();
+            for (int q = 0; q < nq; q++)
+            {
+                expected.Clear();
+                for (int i = 0; i < r; i++)
+                    expected.Add(truth[(q * k) + i]);
+                for (int i = 0; i < r; i++)
+                {
+                    if (expected.Contains(found[(q * k) + i]))
+                        hits++;
+                }
+            }
+
+            recalls[r.ToString(CultureInfo.InvariantCulture)] = (double)hits / ((long)nq * r);
+        }
+
+        return recalls;
     }
 
     /// <summary>Recall@k: the fraction of the exact top-k ids found in the approximate top-k, averaged over queries.</summary>
@@ -198,6 +304,9 @@ internal static class BenchCommand
                 subquantizers = settings.Compression.Subquantizers,
                 bits = settings.Compression.Bits,
                 rerank = settings.Compression.Rerank,
+                repeat = settings.Repeat,
+                synthetic = settings.Synthetic,
+                peakWorkingSetBytes = Process.GetCurrentProcess().PeakWorkingSet64,
                 rows,
             });
             return;
@@ -209,8 +318,9 @@ internal static class BenchCommand
             .AddColumn("build s").AddColumn("B/vector");
         foreach (BenchRow row in rows)
         {
+            // The type column names the re-ranking depth, so narrow terminals need no extra column.
             table.AddRow(
-                row.Type,
+                row.Rerank > 0 ? $"{row.Type} +rerank {row.Rerank}" : row.Type,
                 row.Probes?.ToString(CultureInfo.InvariantCulture) ?? "-",
                 row.Recall.ToString("F4", CultureInfo.InvariantCulture),
                 row.BatchQps.ToString("F0", CultureInfo.InvariantCulture),
@@ -220,6 +330,7 @@ internal static class BenchCommand
         }
 
         console.Write(table);
+        console.Info($"Peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB.");
     }
 
     /// <summary>One built index of any type behind a common search call.</summary>
@@ -241,6 +352,9 @@ internal static class BenchCommand
         }
 
         public bool HasProbes => _ivfFlat is not null || _ivfPq is not null;
+
+        /// <summary>Candidates re-ranked by exact distance when the index stores vectors for that; 0 otherwise.</summary>
+        public int Rerank => _rerank;
 
         public static BenchIndex Build(IndexType type, VectorSet data, CompressionSettings settings, int threads, CancellationToken token)
         {
@@ -288,7 +402,7 @@ internal static class BenchCommand
             return counter.Length;
         }
 
-        public void Search(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> distances, int probes, int threads, CancellationToken token)
+        public void Search(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> distances, int probes, int rerank, int threads, CancellationToken token)
         {
             if (_exact is not null)
                 _exact.Search(queries, k, ids, distances, new SearchParameters { Threads = threads, CancellationToken = token });
@@ -296,7 +410,7 @@ internal static class BenchCommand
                 _pq.Search(queries, k, ids, distances, new SearchParameters { Threads = threads, CancellationToken = token });
             else
             {
-                var parameters = new IvfSearchParameters { Threads = threads, CancellationToken = token, NumberOfProbes = probes, RerankCount = _rerank };
+                var parameters = new IvfSearchParameters { Threads = threads, CancellationToken = token, NumberOfProbes = probes, RerankCount = rerank };
                 if (_ivfFlat is not null)
                     _ivfFlat.Search(queries, k, ids, distances, parameters);
                 else
