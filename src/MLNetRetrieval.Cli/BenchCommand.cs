@@ -1,3 +1,4 @@
+using MLNetRetrieval.Reports;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -102,6 +103,12 @@ internal static class BenchCommand
             CustomParser = result => CliCommands.ParseInteger(result, 0, 10000, "--iterations must be an integer from 0 to 10000"),
         };
 
+        var report = new Option<string?>("--report")
+        {
+            Description = "Also writes a recall–throughput plot (recall_qps.png: batch queries per second against recall@k, one curve per index type) and an HTML page with the table into DIR. The folder is created when missing.",
+            HelpName = "DIR",
+        };
+
         var command = new Command("bench", "Build PQ and IVF indexes over a base file and sweep nprobe: recall@k against exact search, batch and one-query-at-a-time queries per second, build seconds and bytes per vector.");
         command.Add(basePath);
         command.Add(queriesPath);
@@ -117,18 +124,48 @@ internal static class BenchCommand
         command.Add(kmeans);
         command.Add(clusters);
         command.Add(iterations);
+        command.Add(report);
         command.SetAction(parse => Run(context, new BenchSettings(
             parse.GetValue(basePath)!, parse.GetValue(queriesPath)!, parse.GetValue(maxQueries),
             parse.GetValue(types)!.Select(IndexTypeOptions.ParseType).ToArray(), parse.GetValue(probes)!,
             parse.GetValue(k) ?? 10, compression.Read(parse), parse.GetValue(threads), parse.GetValue(context.Json),
             parse.GetValue(repeat), parse.GetValue(synthetic), parse.GetValue(dimension),
-            parse.GetValue(kmeans), parse.GetValue(clusters), parse.GetValue(iterations))));
+            parse.GetValue(kmeans), parse.GetValue(clusters), parse.GetValue(iterations), parse.GetValue(report))));
         return command;
     }
 
     private sealed record BenchSettings(string BasePath, string QueriesPath, int MaxQueries, IndexType[] Types, int[] Probes,
         int K, CompressionSettings Compression, int Threads, bool Json, int Repeat, int Synthetic, int Dimension,
-        bool KMeans, int Clusters, int Iterations);
+        bool KMeans, int Clusters, int Iterations, string? ReportDirectory);
+
+    /// <summary>Writes the recall–throughput plot (batch QPS against recall@k, one curve per index type) and an HTML page with the table.</summary>
+    private static string WriteReport(string directory, BenchSettings settings, VectorSet baseSet, int nq, List<BenchRow> rows)
+    {
+        Directory.CreateDirectory(directory);
+        var points = rows.Select(row => new RecallQpsPoint(
+                row.Rerank > 0 ? $"{row.Type} + rerank {row.Rerank}" : row.Type,
+                row.Recall, row.BatchQps,
+                row.Probes is { } probes ? $"nprobe {probes}" : null))
+            .ToList();
+        const string plotName = "recall_qps.png";
+        ReportPlots.SaveRecallQps(Path.Combine(directory, plotName), points,
+            $"Recall–throughput: {Path.GetFileName(settings.BasePath)}, {nq} queries, k = {settings.K}", $"Recall@{settings.K}");
+
+        var page = new HtmlReport("Index benchmark")
+            .AddParagraph($"Base {baseSet.Count} × {baseSet.Dimension} from {settings.BasePath}; {nq} queries; k = {settings.K}; {settings.Threads} thread(s). Recall is against exact search.")
+            .AddImage(plotName, "Batch queries per second against recall; each point is one nprobe value.")
+            .AddTable("Measurements", ["type", "nprobe", "rerank", $"recall@{settings.K}", "batch QPS", "single QPS", "build s", "bytes/vector"],
+                rows.Select(row => (IReadOnlyList<string>)
+                [
+                    row.Type, row.Probes?.ToString(CultureInfo.InvariantCulture) ?? "-", row.Rerank.ToString(CultureInfo.InvariantCulture),
+                    row.Recall.ToString("F4", CultureInfo.InvariantCulture), row.BatchQps.ToString("F0", CultureInfo.InvariantCulture),
+                    row.SingleQps.ToString("F0", CultureInfo.InvariantCulture), row.BuildSeconds.ToString("F2", CultureInfo.InvariantCulture),
+                    row.BytesPerVector.ToString("F1", CultureInfo.InvariantCulture),
+                ]));
+        string pagePath = Path.Combine(directory, "index.html");
+        File.WriteAllText(pagePath, page.ToHtml());
+        return pagePath;
+    }
 
     /// <summary>
     /// One measured configuration. Probes is null for index types without inverted lists. Rerank is the
@@ -168,6 +205,8 @@ internal static class BenchCommand
             double bytesPerVector = (double)index.SerializedBytes() / baseSet.Count;
 
             int[] sweep = index.HasProbes ? settings.Probes.Where(p => p <= settings.Compression.Lists).Distinct().ToArray() : [0];
+            if (sweep.Length == 0)
+                throw new UsageException($"Every --probes value ({string.Join(",", settings.Probes)}) exceeds --lists {settings.Compression.Lists}, so {IndexTypeOptions.TypeName(type)} has nothing to measure. Pass values from 1 to {settings.Compression.Lists}.");
 
             // An ivf-pq index that stores vectors for re-ranking is measured without re-ranking as well.
             int[] reranks = index.Rerank > 0 ? [0, index.Rerank] : [0];
@@ -183,6 +222,8 @@ internal static class BenchCommand
         }
 
         Print(console, settings, baseSet, nq, rows);
+        if (settings.ReportDirectory is { } directory)
+            console.Info($"Report: {WriteReport(directory, settings, baseSet, nq, rows)}");
         return ExitCodes.Success;
     }
 
@@ -245,45 +286,43 @@ internal static class BenchCommand
     {
         var recalls = new Dictionary<string, double>();
         foreach (int r in new[] { 1, 10, 100 }.Where(r => r <= k))
-        {
-            long hits = 0;
-            var expected = new HashSet<long>();
-            for (int q = 0; q < nq; q++)
-            {
-                expected.Clear();
-                for (int i = 0; i < r; i++)
-                    expected.Add(truth[(q * k) + i]);
-                for (int i = 0; i < r; i++)
-                {
-                    if (expected.Contains(found[(q * k) + i]))
-                        hits++;
-                }
-            }
-
-            recalls[r.ToString(CultureInfo.InvariantCulture)] = (double)hits / ((long)nq * r);
-        }
-
+            recalls[r.ToString(CultureInfo.InvariantCulture)] = RecallAt(found, truth, nq, k, r);
         return recalls;
     }
 
     /// <summary>Recall@k: the fraction of the exact top-k ids found in the approximate top-k, averaged over queries.</summary>
-    internal static double Recall(long[] found, long[] truth, int nq, int k)
+    internal static double Recall(long[] found, long[] truth, int nq, int k) => RecallAt(found, truth, nq, k, k);
+
+    /// <summary>
+    /// Recall@r over rows of k ids: |approximate top-r ∩ exact top-r| / |exact top-r|, pooled over queries.
+    /// Padding (−1) never counts: when the collection has fewer than r items, the exact list is shorter
+    /// and the denominator shrinks with it.
+    /// </summary>
+    private static double RecallAt(long[] found, long[] truth, int nq, int k, int r)
     {
         long hits = 0;
+        long expectedCount = 0;
         var expected = new HashSet<long>();
         for (int q = 0; q < nq; q++)
         {
             expected.Clear();
-            for (int i = 0; i < k; i++)
-                expected.Add(truth[(q * k) + i]);
-            for (int i = 0; i < k; i++)
+            for (int i = 0; i < r; i++)
             {
-                if (expected.Contains(found[(q * k) + i]))
+                long id = truth[(q * k) + i];
+                if (id >= 0)
+                    expected.Add(id);
+            }
+
+            expectedCount += expected.Count;
+            for (int i = 0; i < r; i++)
+            {
+                long id = found[(q * k) + i];
+                if (id >= 0 && expected.Contains(id))
                     hits++;
             }
         }
 
-        return (double)hits / ((long)nq * k);
+        return expectedCount == 0 ? 1.0 : (double)hits / expectedCount;
     }
 
     private static void Print(CliConsole console, BenchSettings settings, VectorSet baseSet, int nq, List<BenchRow> rows)
