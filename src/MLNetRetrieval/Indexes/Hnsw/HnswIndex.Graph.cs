@@ -1,8 +1,14 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
 namespace MLNetRetrieval.Indexes;
 
 // Graph construction and the layer search shared by insertion and queries.
 public sealed partial class HnswIndex
 {
+    /// <summary>Nodes inserted without a parent in the layer-0 tree; adopted when the insert batch ends.</summary>
+    private readonly ConcurrentQueue<int> _orphans = new();
+
     private void InsertRows(int start, int end, int workers)
     {
         int first = start;
@@ -16,6 +22,7 @@ public sealed partial class HnswIndex
                     Insert(row, scratch, concurrent: false);
                 }
 
+                AdoptOrphans();
                 return;
             }
 
@@ -41,6 +48,71 @@ public sealed partial class HnswIndex
                 return local;
             },
             ReturnScratch);
+
+        AdoptOrphans();
+    }
+
+    /// <summary>
+    /// Gives a parent to every node that found none while it was inserted. In a threaded build a node's
+    /// candidates may all be outside the parent tree at that moment (their own parents not chosen yet), so
+    /// the node is queued and adopted here, single-threaded, by the first tree node with room in a
+    /// breadth-first walk of layer 0 from the root. Without this, pruning could leave it unreachable.
+    /// </summary>
+    private void AdoptOrphans()
+    {
+        if (_orphans.IsEmpty)
+        {
+            return;
+        }
+
+        HnswScratch scratch = RentScratch();
+        try
+        {
+            while (_orphans.TryDequeue(out int orphan))
+            {
+                if (_parents[orphan] >= 0)
+                {
+                    continue;
+                }
+
+                List<int> queue = scratch.Queue;
+                queue.Clear();
+                scratch.BeginVisits(_capacity);
+                scratch.Visit(orphan);
+                scratch.Visit(0);
+                queue.Add(0);
+                int parent = TryAdoptChild(0, orphan, concurrent: false) ? 0 : -1;
+                for (int head = 0; parent < 0 && head < queue.Count; head++)
+                {
+                    foreach (int neighbor in ReadLinks(queue[head], 0, scratch, concurrent: false))
+                    {
+                        if (!scratch.Visit(neighbor))
+                        {
+                            continue;
+                        }
+
+                        if (TryAdoptChild(neighbor, orphan, concurrent: false))
+                        {
+                            parent = neighbor;
+                            break;
+                        }
+
+                        queue.Add(neighbor);
+                    }
+                }
+
+                Debug.Assert(parent >= 0, "The tree has fewer edges than its M-per-node room, so some tree node has room.");
+                if (parent >= 0)
+                {
+                    AddLink(parent, orphan, 0, scratch, concurrent: false);
+                    AddLink(orphan, parent, 0, scratch, concurrent: false);
+                }
+            }
+        }
+        finally
+        {
+            ReturnScratch(scratch);
+        }
     }
 
     /// <summary>Links node <paramref name="q"/> into every layer up to its level (Algorithm 1 of Malkov and Yashunin).</summary>
@@ -186,6 +258,10 @@ public sealed partial class HnswIndex
         Span<int> chosen = stackalloc int[_m];
         int selectedCount = SelectFromFound(scratch, found, chosen);
         int parent = layer == 0 ? ChooseParent(q, scratch, found, concurrent) : -1;
+        if (layer == 0 && parent < 0 && q != 0)
+        {
+            _orphans.Enqueue(q);
+        }
 
         // The new node links to its parent as well, in a free slot: it keeps at most M of its 2M layer-0 slots.
         Span<int> own = Links(q, layer);

@@ -48,20 +48,26 @@ public class HnswIndexTests
             scattered.AsSpan(source * Dimension, Dimension).CopyTo(data.AsSpan(row * Dimension));
         }
 
-        var index = Build(data, new HnswOptions { Connectivity = 4, EfConstruction = 32, Seed = 9 }, threads: threads);
-        int missing = 0;
-        for (int row = 0; row < 1000; row++)
+        // Threaded builds interleave differently on every run, so they get several seeds: before orphaned
+        // nodes were adopted after the batch, about one 4-thread build in four left some copies unreachable.
+        ulong[] seeds = threads == 1 ? [9] : [9, 10, 11, 12, 13, 14];
+        foreach (ulong seed in seeds)
         {
-            long own = row;
-            var parameters = new HnswSearchParameters { Threads = 1, EfSearch = 1, Filter = id => id == own };
-            var (ids, distances) = Search(index, data.AsSpan(row * Dimension, Dimension).ToArray(), 1, parameters);
-            if (ids[0] != own || distances[0] != 0f)
+            var index = Build(data, new HnswOptions { Connectivity = 4, EfConstruction = 32, Seed = seed }, threads: threads);
+            int missing = 0;
+            for (int row = 0; row < 1000; row++)
             {
-                missing++;
+                long own = row;
+                var parameters = new HnswSearchParameters { Threads = 1, EfSearch = 1, Filter = id => id == own };
+                var (ids, distances) = Search(index, data.AsSpan(row * Dimension, Dimension).ToArray(), 1, parameters);
+                if (ids[0] != own || distances[0] != 0f)
+                {
+                    missing++;
+                }
             }
-        }
 
-        Assert.Equal(0, missing);
+            Assert.True(missing == 0, $"seed {seed}: {missing} rows unreachable");
+        }
     }
 
     [Fact]
