@@ -20,10 +20,10 @@ namespace MLNetRetrieval.Transforms;
 /// <para>
 /// Encoding <c>raw</c> stores the blob as it is. Encoding <c>shuffle4-deflate</c> first regroups the
 /// bytes by position within 4-byte words (all first bytes, then all second bytes, ...) and then
-/// deflates them. Float vectors compress far better that way, because exponent bytes repeat, and
-/// every character saved matters: ML.NET's value mapping writes and reads its text at roughly
-/// 50 ns per character (measured with ML.NET 6.0.0 on the benchmark machine), so a 60000 × 784
-/// float collection in raw Base64 (251 M characters) costs about 13 s to fit and 18 s to load.
+/// deflates them. Float vectors compress far better that way, because exponent bytes repeat. Every
+/// character saved matters, because ML.NET's value mapping writes and reads its text at roughly
+/// 50 ns per character (measured with ML.NET 6.0.0 on the benchmark machine). A 60000 × 784 float
+/// collection in raw Base64 (251 M characters) cost about 13 s to fit and 18 s to load.
 /// The encoder samples the start of the blob and compresses only when the sample shrinks by a
 /// quarter or more.
 /// </para>
