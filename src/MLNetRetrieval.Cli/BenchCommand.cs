@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace MLNetRetrieval.Cli;
 
 /// <summary>
-/// <c>bench</c>: builds indexes of the chosen types over a base file, sweeps nprobe and prints recall
+/// <c>bench</c>: builds indexes of the chosen types over a base file, sweeps nprobe (IVF) or efSearch (HNSW) and prints recall
 /// against exact ground truth with throughput, build time and size per vector.
 /// </summary>
 /// <remarks>
@@ -46,18 +46,20 @@ internal static class BenchCommand
         };
         var types = new Option<string[]>("--types")
         {
-            Description = "Index types to build, comma-separated, from: exact, pq, ivf-flat, ivf-pq.",
+            Description = "Index types to build, comma-separated, from: exact, pq, ivf-flat, ivf-pq, hnsw.",
             HelpName = "TYPE,TYPE,...",
             DefaultValueFactory = _ => ["pq", "ivf-flat", "ivf-pq"],
             CustomParser = result =>
             {
                 string[] names = string.Join(',', result.Tokens.Select(token => token.Value)).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                foreach (string name in names.Where(n => !IndexTypeOptions.TypeNames.Contains(n)))
-                    result.AddError($"--types: '{name}' is not an index type; use {string.Join(", ", IndexTypeOptions.TypeNames)}.");
+                foreach (string name in names.Where(n => !IndexTypeOptions.IndexTypeNames.Contains(n)))
+                    result.AddError($"--types: '{name}' is not an index type; use {string.Join(", ", IndexTypeOptions.IndexTypeNames)}.");
                 return names.Distinct().ToArray();
             },
         };
         Option<int[]> probes = CliCommands.CreateCutoffsOption("--probes", "Values of nprobe (lists scanned per query) to sweep for ivf-flat and ivf-pq, comma-separated; values above --lists are skipped.", [1, 2, 4, 8, 16, 32, 64]);
+        Option<int[]> efValues = CliCommands.CreateCutoffsOption("--ef", "Values of efSearch (candidates kept per query; a query uses max(ef, k)) to sweep for hnsw, comma-separated.", [16, 32, 64, 128, 256]);
+        var hnsw = new HnswTypeOptions();
         Option<int?> k = CliCommands.CreateKOption("Neighbors per query k; recall@k is measured against exact top-k. Default: 10.");
         var compression = new IndexTypeOptions();
         Option<int> threads = CliContext.CreateThreadsOption("training, adding and searching");
@@ -109,12 +111,15 @@ internal static class BenchCommand
             HelpName = "DIR",
         };
 
-        var command = new Command("bench", "Build PQ and IVF indexes over a base file and sweep nprobe: recall@k against exact search, batch and one-query-at-a-time queries per second, build seconds and bytes per vector.");
+        var command = new Command("bench", "Build PQ, IVF and HNSW indexes over a base file and sweep nprobe or efSearch: recall@k against exact search, batch and one-query-at-a-time queries per second, build seconds and bytes per vector.");
         command.Add(basePath);
         command.Add(queriesPath);
         command.Add(maxQueries);
         command.Add(types);
         command.Add(probes);
+        command.Add(efValues);
+        command.Add(hnsw.Connectivity);
+        command.Add(hnsw.EfConstruction);
         command.Add(k);
         compression.AddTo(command, includeProbes: false);
         command.Add(threads);
@@ -130,13 +135,14 @@ internal static class BenchCommand
             parse.GetValue(types)!.Select(IndexTypeOptions.ParseType).ToArray(), parse.GetValue(probes)!,
             parse.GetValue(k) ?? 10, compression.Read(parse), parse.GetValue(threads), parse.GetValue(context.Json),
             parse.GetValue(repeat), parse.GetValue(synthetic), parse.GetValue(dimension),
-            parse.GetValue(kmeans), parse.GetValue(clusters), parse.GetValue(iterations), parse.GetValue(report))));
+            parse.GetValue(kmeans), parse.GetValue(clusters), parse.GetValue(iterations), parse.GetValue(report),
+            parse.GetValue(efValues)!, new HnswSettings(parse.GetValue(hnsw.Connectivity), parse.GetValue(hnsw.EfConstruction), EfSearch: 0))));
         return command;
     }
 
     private sealed record BenchSettings(string BasePath, string QueriesPath, int MaxQueries, IndexType[] Types, int[] Probes,
         int K, CompressionSettings Compression, int Threads, bool Json, int Repeat, int Synthetic, int Dimension,
-        bool KMeans, int Clusters, int Iterations, string? ReportDirectory);
+        bool KMeans, int Clusters, int Iterations, string? ReportDirectory, int[] EfValues, HnswSettings Hnsw);
 
     /// <summary>Writes the recall–throughput plot (batch QPS against recall@k, one curve per index type) and an HTML page with the table.</summary>
     private static string WriteReport(string directory, BenchSettings settings, VectorSet baseSet, int nq, List<BenchRow> rows)
@@ -145,7 +151,7 @@ internal static class BenchCommand
         var points = rows.Select(row => new RecallQpsPoint(
                 row.Rerank > 0 ? $"{row.Type} + rerank {row.Rerank}" : row.Type,
                 row.Recall, row.BatchQps,
-                row.Probes is { } probes ? $"nprobe {probes}" : null))
+                row.Probes is { } probes ? $"nprobe {probes}" : row.Ef is { } ef ? $"ef {ef}" : null))
             .ToList();
         const string plotName = "recall_qps.png";
         ReportPlots.SaveRecallQps(Path.Combine(directory, plotName), points,
@@ -153,11 +159,11 @@ internal static class BenchCommand
 
         var page = new HtmlReport("Index benchmark")
             .AddParagraph($"Base {baseSet.Count} × {baseSet.Dimension} from {settings.BasePath}; {nq} queries; k = {settings.K}; {settings.Threads} thread(s). Recall is against exact search.")
-            .AddImage(plotName, "Batch queries per second against recall; each point is one nprobe value.")
-            .AddTable("Measurements", ["type", "nprobe", "rerank", $"recall@{settings.K}", "batch QPS", "single QPS", "build s", "bytes/vector"],
+            .AddImage(plotName, "Batch queries per second against recall; each point is one nprobe or efSearch value.")
+            .AddTable("Measurements", ["type", "nprobe", "ef", "rerank", $"recall@{settings.K}", "batch QPS", "single QPS", "build s", "bytes/vector"],
                 rows.Select(row => (IReadOnlyList<string>)
                 [
-                    row.Type, row.Probes?.ToString(CultureInfo.InvariantCulture) ?? "-", row.Rerank.ToString(CultureInfo.InvariantCulture),
+                    row.Type, row.Probes?.ToString(CultureInfo.InvariantCulture) ?? "-", row.Ef?.ToString(CultureInfo.InvariantCulture) ?? "-", row.Rerank.ToString(CultureInfo.InvariantCulture),
                     row.Recall.ToString("F4", CultureInfo.InvariantCulture), row.BatchQps.ToString("F0", CultureInfo.InvariantCulture),
                     row.SingleQps.ToString("F0", CultureInfo.InvariantCulture), row.BuildSeconds.ToString("F2", CultureInfo.InvariantCulture),
                     row.BytesPerVector.ToString("F1", CultureInfo.InvariantCulture),
@@ -168,12 +174,13 @@ internal static class BenchCommand
     }
 
     /// <summary>
-    /// One measured configuration. Probes is null for index types without inverted lists. Rerank is the
+    /// One measured configuration. Probes is null for index types without inverted lists, and Ef (efSearch)
+    /// is null for types other than hnsw. Rerank is the
     /// number of candidates re-ranked by exact distance (0 for none). RecallAt holds recall@r for the
     /// cutoffs 1, 10 and 100 that do not exceed k, keyed by r.
     /// </summary>
     internal sealed record BenchRow(string Type, int? Probes, int Rerank, double Recall, IReadOnlyDictionary<string, double> RecallAt,
-        double BatchQps, double SingleQps, double BuildSeconds, double BytesPerVector);
+        double BatchQps, double SingleQps, double BuildSeconds, double BytesPerVector, int? Ef = null);
 
     private static int Run(CliContext context, BenchSettings settings)
     {
@@ -200,11 +207,13 @@ internal static class BenchCommand
             token.ThrowIfCancellationRequested();
             console.Info($"Building {IndexTypeOptions.TypeName(type)}...");
             var clock = Stopwatch.StartNew();
-            BenchIndex index = BenchIndex.Build(type, baseSet, settings.Compression, settings.Threads, token);
+            BenchIndex index = BenchIndex.Build(type, baseSet, settings.Compression, settings.Hnsw, settings.Threads, token);
             double buildSeconds = clock.Elapsed.TotalSeconds;
             double bytesPerVector = (double)index.SerializedBytes() / baseSet.Count;
 
-            int[] sweep = index.HasProbes ? settings.Probes.Where(p => p <= settings.Compression.Lists).Distinct().ToArray() : [0];
+            int[] sweep = index.HasProbes ? settings.Probes.Where(p => p <= settings.Compression.Lists).Distinct().ToArray()
+                : index.HasEf ? settings.EfValues.Distinct().ToArray()
+                : [0];
             if (sweep.Length == 0)
                 throw new UsageException($"Every --probes value ({string.Join(",", settings.Probes)}) exceeds --lists {settings.Compression.Lists}, so {IndexTypeOptions.TypeName(type)} has nothing to measure. Pass values from 1 to {settings.Compression.Lists}.");
 
@@ -216,7 +225,7 @@ internal static class BenchCommand
                 {
                     var (found, batchQps, singleQps) = Measure(index, queries, nq, d, settings.K, probe, rerank, settings.Threads, settings.Repeat, token);
                     rows.Add(new BenchRow(IndexTypeOptions.TypeName(type), index.HasProbes ? probe : null, rerank, Recall(found, truth, nq, settings.K),
-                        RecallAtCutoffs(found, truth, nq, settings.K), batchQps, singleQps, buildSeconds, bytesPerVector));
+                        RecallAtCutoffs(found, truth, nq, settings.K), batchQps, singleQps, buildSeconds, bytesPerVector, index.HasEf ? probe : null));
                 }
             }
         }
@@ -249,14 +258,14 @@ internal static class BenchCommand
 
     /// <summary>Searches every query in one batch and one at a time, each <paramref name="repeat"/> times, and keeps the fastest pass of each.</summary>
     private static (long[] Found, double BatchQps, double SingleQps) Measure(BenchIndex index, float[] queries, int nq, int d,
-        int k, int probes, int rerank, int threads, int repeat, CancellationToken token)
+        int k, int sweepValue, int rerank, int threads, int repeat, CancellationToken token)
     {
         var ids = new long[checked(nq * k)];
         var distances = new float[ids.Length];
 
         // Warm up: the first search JIT-compiles the kernels and builds derived tables and packed lists.
         int warmup = Math.Min(nq, 16);
-        index.Search(queries.AsSpan(0, warmup * d), k, ids.AsSpan(0, warmup * k), distances.AsSpan(0, warmup * k), probes, rerank, threads, token);
+        index.Search(queries.AsSpan(0, warmup * d), k, ids.AsSpan(0, warmup * k), distances.AsSpan(0, warmup * k), sweepValue, rerank, threads, token);
 
         double batchSeconds = double.PositiveInfinity;
         double singleSeconds = double.PositiveInfinity;
@@ -265,14 +274,14 @@ internal static class BenchCommand
         for (int r = 0; r < repeat; r++)
         {
             var clock = Stopwatch.StartNew();
-            index.Search(queries, k, ids, distances, probes, rerank, threads, token);
+            index.Search(queries, k, ids, distances, sweepValue, rerank, threads, token);
             batchSeconds = Math.Min(batchSeconds, clock.Elapsed.TotalSeconds);
 
             clock.Restart();
             for (int q = 0; q < nq; q++)
             {
                 token.ThrowIfCancellationRequested();
-                index.Search(queries.AsSpan(q * d, d), k, oneIds, oneDistances, probes, rerank, threads, token);
+                index.Search(queries.AsSpan(q * d, d), k, oneIds, oneDistances, sweepValue, rerank, threads, token);
             }
 
             singleSeconds = Math.Min(singleSeconds, clock.Elapsed.TotalSeconds);
@@ -339,6 +348,8 @@ internal static class BenchCommand
                 dimension = baseSet.Dimension,
                 k = settings.K,
                 threads = settings.Threads,
+                connectivity = settings.Hnsw.Connectivity,
+                efConstruction = settings.Hnsw.EfConstruction,
                 lists = settings.Compression.Lists,
                 subquantizers = settings.Compression.Subquantizers,
                 bits = settings.Compression.Bits,
@@ -352,166 +363,34 @@ internal static class BenchCommand
         }
 
         string recallHeader = $"recall@{settings.K}";
-        var table = CliConsole.CreateTable()
-            .AddColumn("type").AddColumn("nprobe").AddColumn(recallHeader).AddColumn("batch q/s").AddColumn("single q/s")
-            .AddColumn("build s").AddColumn("B/vector");
+        // The ef column appears only with hnsw rows, so the IVF tables keep their width on narrow terminals.
+        bool showEf = rows.Any(row => row.Ef is not null);
+        var table = CliConsole.CreateTable().AddColumn("type").AddColumn("nprobe");
+        if (showEf)
+            table.AddColumn("ef");
+        table.AddColumn(recallHeader).AddColumn("batch q/s").AddColumn("single q/s").AddColumn("build s").AddColumn("B/vector");
         foreach (BenchRow row in rows)
         {
             // The type column names the re-ranking depth, so narrow terminals need no extra column.
-            table.AddRow(
+            var cells = new List<string>
+            {
                 row.Rerank > 0 ? $"{row.Type} +rerank {row.Rerank}" : row.Type,
                 row.Probes?.ToString(CultureInfo.InvariantCulture) ?? "-",
+            };
+            if (showEf)
+                cells.Add(row.Ef?.ToString(CultureInfo.InvariantCulture) ?? "-");
+            cells.AddRange(
+            [
                 row.Recall.ToString("F4", CultureInfo.InvariantCulture),
                 row.BatchQps.ToString("F0", CultureInfo.InvariantCulture),
                 row.SingleQps.ToString("F0", CultureInfo.InvariantCulture),
                 row.BuildSeconds.ToString("F2", CultureInfo.InvariantCulture),
-                row.BytesPerVector.ToString("F1", CultureInfo.InvariantCulture));
+                row.BytesPerVector.ToString("F1", CultureInfo.InvariantCulture),
+            ]);
+            table.AddRow(cells.ToArray());
         }
 
         console.Write(table);
         console.Info($"Peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB.");
-    }
-
-    /// <summary>One built index of any type behind a common search call.</summary>
-    private sealed class BenchIndex
-    {
-        private readonly ExactIndex? _exact;
-        private readonly PqIndex? _pq;
-        private readonly IvfFlatIndex? _ivfFlat;
-        private readonly IvfPqIndex? _ivfPq;
-        private readonly int _rerank;
-
-        private BenchIndex(ExactIndex? exact, PqIndex? pq, IvfFlatIndex? ivfFlat, IvfPqIndex? ivfPq, int rerank)
-        {
-            _exact = exact;
-            _pq = pq;
-            _ivfFlat = ivfFlat;
-            _ivfPq = ivfPq;
-            _rerank = rerank;
-        }
-
-        public bool HasProbes => _ivfFlat is not null || _ivfPq is not null;
-
-        /// <summary>Candidates re-ranked by exact distance when the index stores vectors for that; 0 otherwise.</summary>
-        public int Rerank => _rerank;
-
-        public static BenchIndex Build(IndexType type, VectorSet data, CompressionSettings settings, int threads, CancellationToken token)
-        {
-            int d = data.Dimension;
-            var kmeans = new KMeansOptions { Seed = settings.Seed ?? 1, Threads = threads, CancellationToken = token };
-            float[] sample = Sample(data, settings.TrainSample, settings.Seed ?? 1);
-            try
-            {
-                switch (type)
-                {
-                    case IndexType.Pq:
-                        var pq = new PqIndex(d, settings.Subquantizers, settings.Bits);
-                        pq.Train(sample, kmeans);
-                        pq.Add(data.Values);
-                        return new BenchIndex(null, pq, null, null, 0);
-                    case IndexType.IvfFlat:
-                        var flat = new IvfFlatIndex(d, settings.Lists);
-                        flat.Train(sample, kmeans);
-                        flat.Add(data.Values);
-                        return new BenchIndex(null, null, flat, null, 0);
-                    case IndexType.IvfPq:
-                        var ivfPq = new IvfPqIndex(d, settings.Lists, settings.Subquantizers, settings.Bits, encodeResiduals: true, storeVectorsForReranking: settings.Rerank > 0);
-                        ivfPq.Train(sample, kmeans);
-                        ivfPq.Add(data.Values);
-                        return new BenchIndex(null, null, null, ivfPq, settings.Rerank);
-                    default:
-                        var exact = new ExactIndex(d, DistanceMetric.SquaredEuclidean);
-                        exact.Add(data.Values);
-                        return new BenchIndex(exact, null, null, null, 0);
-                }
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException($"--types {IndexTypeOptions.TypeName(type)}: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}");
-            }
-        }
-
-        public long SerializedBytes()
-        {
-            var counter = new CountingStream();
-            if (_exact is not null) _exact.Save(counter);
-            else if (_pq is not null) _pq.Save(counter);
-            else if (_ivfFlat is not null) _ivfFlat.Save(counter);
-            else _ivfPq!.Save(counter);
-            return counter.Length;
-        }
-
-        public void Search(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> distances, int probes, int rerank, int threads, CancellationToken token)
-        {
-            if (_exact is not null)
-                _exact.Search(queries, k, ids, distances, new SearchParameters { Threads = threads, CancellationToken = token });
-            else if (_pq is not null)
-                _pq.Search(queries, k, ids, distances, new SearchParameters { Threads = threads, CancellationToken = token });
-            else
-            {
-                var parameters = new IvfSearchParameters { Threads = threads, CancellationToken = token, NumberOfProbes = probes, RerankCount = rerank };
-                if (_ivfFlat is not null)
-                    _ivfFlat.Search(queries, k, ids, distances, parameters);
-                else
-                    _ivfPq!.Search(queries, k, ids, distances, parameters);
-            }
-        }
-
-        /// <summary>Returns a seeded uniform sample of <paramref name="size"/> rows in file order, or every row.</summary>
-        private static float[] Sample(VectorSet data, int size, int seed)
-        {
-            if (size == 0 || size >= data.Count)
-                return data.Values;
-            int d = data.Dimension;
-            var random = new Random(seed);
-            int[] rows = Enumerable.Range(0, data.Count).ToArray();
-            for (int i = 0; i < size; i++)
-            {
-                int j = random.Next(i, data.Count);
-                (rows[i], rows[j]) = (rows[j], rows[i]);
-            }
-
-            Array.Sort(rows, 0, size);
-            var sample = new float[checked(size * d)];
-            for (int i = 0; i < size; i++)
-                data.GetVector(rows[i]).CopyTo(sample.AsSpan(i * d, d));
-            return sample;
-        }
-    }
-
-    /// <summary>A write-only stream that counts bytes, to measure a serialized index without keeping it.</summary>
-    private sealed class CountingStream : Stream
-    {
-        private long _length;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => _length;
-
-        public override long Position
-        {
-            get => _length;
-            set => throw new NotSupportedException();
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => _length += count;
-
-        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
-
-        public override void WriteByte(byte value) => _length++;
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
