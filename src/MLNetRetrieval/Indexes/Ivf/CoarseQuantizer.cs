@@ -7,6 +7,12 @@ namespace MLNetRetrieval.Indexes;
 /// The coarse quantizer of an IVF index: nlist k-means centroids, the assignment of vectors to their nearest
 /// centroid, and the choice of the nprobe nearest lists per query.
 /// </summary>
+/// <remarks>
+/// With <see cref="CoarseSearch.Hnsw"/>, assignment and probing search an HNSW graph over the centroids instead of
+/// scanning all of them, as in Baranchuk, Babenko and Malkov, "Revisiting the inverted indices for billion-scale
+/// approximate nearest neighbors", ECCV 2018. The graph is built on first use, single-threaded so that it depends only
+/// on the centroids and the settings.
+/// </remarks>
 internal sealed unsafe class CoarseQuantizer
 {
     /// <summary>Iterations of the coarse k-means when the caller gives no options, as FAISS's <c>Level1Quantizer</c> sets (IndexIVF.cpp).</summary>
@@ -18,6 +24,9 @@ internal sealed unsafe class CoarseQuantizer
     private readonly object _packLock = new();
     private readonly long[] _listNumbers;
     private PackedBase? _packed;
+    private HnswIndex? _graph;
+    private CoarseSearch _search;
+    private int _graphConnectivity = IvfPqIndex.DefaultCoarseConnectivity;
 
     public CoarseQuantizer(int dimension, int numberOfLists)
     {
@@ -45,6 +54,75 @@ internal sealed unsafe class CoarseQuantizer
         {
             Centroids = centroids;
             _packed = null;
+            _graph = null;
+        }
+    }
+
+    /// <summary>How centroids are searched; changing it drops the graph.</summary>
+    public CoarseSearch Search
+    {
+        get => _search;
+        set
+        {
+            lock (_packLock)
+            {
+                _search = value;
+                _graph = null;
+            }
+        }
+    }
+
+    /// <summary>Links per graph node (HNSW M); changing it drops the graph.</summary>
+    public int GraphConnectivity
+    {
+        get => _graphConnectivity;
+        set
+        {
+            lock (_packLock)
+            {
+                _graphConnectivity = value;
+                _graph = null;
+            }
+        }
+    }
+
+    /// <summary>Beam width of graph searches; a probe uses max(this, nprobe).</summary>
+    public int GraphEfSearch { get; set; } = IvfPqIndex.DefaultCoarseEfSearch;
+
+    /// <summary>Returns the centroid graph, building it on first use; null under <see cref="CoarseSearch.Exact"/>.</summary>
+    public HnswIndex? GetGraph()
+    {
+        lock (_packLock)
+        {
+            if (_search == CoarseSearch.Exact || !IsTrained)
+            {
+                return null;
+            }
+
+            if (_graph is null)
+            {
+                var graph = new HnswIndex(Dimension, DistanceMetric.SquaredEuclidean, new HnswOptions
+                {
+                    Connectivity = _graphConnectivity,
+                    EfConstruction = Math.Max(IvfPqIndex.CoarseEfConstruction, _graphConnectivity),
+                    InitialCapacity = NumberOfLists,
+                });
+                graph.Add(Centroids, _listNumbers, threads: 1);
+                _graph = graph;
+            }
+
+            return _graph;
+        }
+    }
+
+    /// <summary>Installs a graph read from a file; the caller has checked it against the centroids.</summary>
+    public void SetGraph(HnswIndex graph)
+    {
+        lock (_packLock)
+        {
+            _search = CoarseSearch.Hnsw;
+            _graphConnectivity = graph.Connectivity;
+            _graph = graph;
         }
     }
 
@@ -61,6 +139,19 @@ internal sealed unsafe class CoarseQuantizer
     public void Assign(ReadOnlySpan<float> vectors, int count, Span<int> lists, VectorWidth width)
     {
         var distances = new float[count];
+        HnswIndex? graph = GetGraph();
+        if (graph is not null)
+        {
+            var found = new long[count];
+            graph.Search(vectors.Slice(0, count * Dimension), 1, found, distances, new HnswSearchParameters { EfSearch = GraphEfSearch });
+            for (int i = 0; i < count; i++)
+            {
+                lists[i] = (int)found[i];
+            }
+
+            return;
+        }
+
         KMeans.AssignPacked(GetPacked(width), vectors, count, lists, distances, ParallelBlocks.Resolve(0), CancellationToken.None);
     }
 
@@ -81,10 +172,18 @@ internal sealed unsafe class CoarseQuantizer
     /// Writes, per query, the <paramref name="nprobe"/> nearest lists best first (ties to the lower list) and their
     /// squared distances, layout (count, nprobe). Blocks of at least <see cref="GemmKernel.TileRows"/> queries go
     /// through the GEMM; smaller ones through <see cref="SingleQueryKernel"/>, which gives bit-identical distances.
+    /// With a graph, each query searches it with beam max(<see cref="GraphEfSearch"/>, nprobe) instead, and the
+    /// exact path runs only when the graph search leaves a slot empty.
     /// </summary>
     public void Probe(PackedBase packed, ReadOnlySpan<float> queries, int count, ReadOnlySpan<float> norms, int nprobe, Span<int> lists, Span<float> distances, ProbeScratch scratch, CancellationToken token)
     {
         int d = Dimension;
+        HnswIndex? graph = GetGraph();
+        if (graph is not null && ProbeGraph(graph, queries, count, nprobe, lists, distances, scratch, token))
+        {
+            return;
+        }
+
         var form = new DistanceForm(-2f, ClampAtZero: true);
         for (int first = 0; first < count; first += ProbeBlock)
         {
@@ -117,6 +216,30 @@ internal sealed unsafe class CoarseQuantizer
                 lists[(first * nprobe) + i] = (int)found[i];
             }
         }
+    }
+
+    /// <summary>Probes through the graph; returns false when some query got fewer than nprobe lists.</summary>
+    private bool ProbeGraph(HnswIndex graph, ReadOnlySpan<float> queries, int count, int nprobe, Span<int> lists, Span<float> distances, ProbeScratch scratch, CancellationToken token)
+    {
+        int d = Dimension;
+        var parameters = new HnswSearchParameters { EfSearch = Math.Max(GraphEfSearch, nprobe), Threads = 1, CancellationToken = token };
+        for (int first = 0; first < count; first += ProbeBlock)
+        {
+            int rows = Math.Min(ProbeBlock, count - first);
+            Span<long> found = scratch.Found.AsSpan(0, rows * nprobe);
+            graph.Search(queries.Slice(first * d, rows * d), nprobe, found, distances.Slice(first * nprobe, rows * nprobe), parameters);
+            for (int i = 0; i < found.Length; i++)
+            {
+                if (found[i] < 0)
+                {
+                    return false;
+                }
+
+                lists[(first * nprobe) + i] = (int)found[i];
+            }
+        }
+
+        return true;
     }
 }
 

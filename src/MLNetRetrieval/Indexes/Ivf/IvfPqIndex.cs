@@ -17,6 +17,11 @@ namespace MLNetRetrieval.Indexes;
 /// first, ties go to the lower id, and they do not depend on the thread count.</para>
 /// <para>With <see cref="EncodeResiduals"/> false, codes encode the vectors themselves and the coarse quantizer only
 /// selects the lists (FAISS <c>by_residual = false</c>).</para>
+/// <para>With <see cref="CoarseSearch"/> set to <see cref="Indexes.CoarseSearch.Hnsw"/>, the nlist centroids go into an
+/// HNSW graph that assigns vectors at <c>Add</c> and picks the nprobe lists at <c>Search</c> (IVF-HNSW, Baranchuk,
+/// Babenko and Malkov, "Revisiting the inverted indices for billion-scale approximate nearest neighbors", ECCV 2018),
+/// which keeps the coarse step cheap at nlist in the tens of thousands. Train such indexes on a sample: k-means cost
+/// still grows with nlist.</para>
 /// <para>Searches may run concurrently with each other but not with <c>Train</c>, <c>Add</c> or <c>Remove</c>.</para>
 /// </remarks>
 public sealed partial class IvfPqIndex
@@ -27,6 +32,15 @@ public sealed partial class IvfPqIndex
     private PackedBase[]? _packedBooks;
     private float[]? _precomputed;
     private int _defaultNumberOfProbes = 1;
+
+    /// <summary>Default <see cref="CoarseConnectivity"/>.</summary>
+    public const int DefaultCoarseConnectivity = 32;
+
+    /// <summary>Default <see cref="CoarseEfSearch"/>.</summary>
+    public const int DefaultCoarseEfSearch = 64;
+
+    /// <summary>Beam width used to build the centroid graph.</summary>
+    internal const int CoarseEfConstruction = 200;
 
     /// <summary>Creates an empty, untrained index.</summary>
     /// <param name="dimension">Length d of every vector, in [1, 1048576], a multiple of <paramref name="numberOfSubquantizers"/>.</param>
@@ -98,6 +112,62 @@ public sealed partial class IvfPqIndex
         }
     }
 
+    /// <summary>
+    /// How centroids are searched at <c>Add</c> and <c>Search</c>: <see cref="Indexes.CoarseSearch.Exact"/> (default) or
+    /// through an HNSW graph. The graph is built single-threaded on the first use after training or after a change, and
+    /// saved with the index. Changing it on a filled index is allowed: stored codes stay valid, only later assignments
+    /// and probes change.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a <see cref="Indexes.CoarseSearch"/>.</exception>
+    public CoarseSearch CoarseSearch
+    {
+        get => _coarse.Search;
+        set
+        {
+            if (!Enum.IsDefined(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "CoarseSearch must be Exact or Hnsw.");
+            }
+
+            _coarse.Search = value;
+        }
+    }
+
+    /// <summary>Links per node of the centroid graph (HNSW M), in [2, <see cref="HnswOptions.MaxConnectivity"/>]. Default 32.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is out of range.</exception>
+    public int CoarseConnectivity
+    {
+        get => _coarse.GraphConnectivity;
+        set
+        {
+            if (value < 2 || value > HnswOptions.MaxConnectivity)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"CoarseConnectivity must be in [2, {HnswOptions.MaxConnectivity}].");
+            }
+
+            _coarse.GraphConnectivity = value;
+        }
+    }
+
+    /// <summary>
+    /// Beam width of centroid graph searches, ≥ 1; a search probing nprobe lists uses max(this, nprobe). Default 64.
+    /// At nlist or above the graph finds the exact nearest centroids in practice. Saved with the index.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int CoarseEfSearch
+    {
+        get => _coarse.GraphEfSearch;
+        set
+        {
+            if (value < 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "CoarseEfSearch must be at least 1.");
+            }
+
+            _coarse.GraphEfSearch = value;
+        }
+    }
+
     /// <summary>The product quantizer that encodes the residuals (or vectors).</summary>
     public ProductQuantizer Quantizer { get; }
 
@@ -109,6 +179,9 @@ public sealed partial class IvfPqIndex
 
     /// <summary>Coarse centroids, row-major, size nlist × d; empty until trained.</summary>
     public ReadOnlySpan<float> Centroids => _coarse.Centroids;
+
+    /// <summary>The coarse quantizer, for tests that compare probed lists.</summary>
+    internal CoarseQuantizer Coarse => _coarse;
 
     /// <summary>Register width of the search kernels; tests set a narrower one to cover every code path.</summary>
     internal VectorWidth Width { get; set; } = VectorWidths.Best;
