@@ -67,12 +67,30 @@ public sealed class IvfPqIndexingEstimator : IEstimator<NeighborSearchingTransfo
         /// </summary>
         public int RerankCount { get; set; } = Defaults.RerankCount;
 
+        /// <summary>
+        /// How the coarse centroids are searched: <see cref="Indexes.CoarseSearch.Exact"/> (default) or through an HNSW
+        /// graph (IVF-HNSW, Baranchuk, Babenko and Malkov, ECCV 2018), which pays off at nlist in the tens of thousands.
+        /// </summary>
+        public CoarseSearch CoarseSearch { get; set; } = CoarseSearch.Exact;
+
+        /// <summary>Links per node of the centroid graph (HNSW M) when <see cref="CoarseSearch"/> is Hnsw.</summary>
+        public int CoarseConnectivity { get; set; } = IvfPqIndex.DefaultCoarseConnectivity;
+
+        /// <summary>Beam width of centroid graph searches when <see cref="CoarseSearch"/> is Hnsw; a search uses max(this, nprobe).</summary>
+        public int CoarseEfSearch { get; set; } = IvfPqIndex.DefaultCoarseEfSearch;
+
         internal new void Validate()
         {
             base.Validate();
             QuantizerSettings.Check(NumberOfSubquantizers, BitsPerSubquantizer, TrainingSampleSize);
             if (RerankCount != 0 && RerankCount < NumberOfNeighbors)
                 throw new ArgumentOutOfRangeException(nameof(RerankCount), RerankCount, $"RerankCount must be 0 (off) or at least NumberOfNeighbors = {NumberOfNeighbors}.");
+            if (!Enum.IsDefined(CoarseSearch))
+                throw new ArgumentOutOfRangeException(nameof(CoarseSearch), CoarseSearch, "CoarseSearch must be Exact or Hnsw.");
+            if (CoarseConnectivity < 2 || CoarseConnectivity > HnswOptions.MaxConnectivity)
+                throw new ArgumentOutOfRangeException(nameof(CoarseConnectivity), CoarseConnectivity, $"CoarseConnectivity must be in [2, {HnswOptions.MaxConnectivity}].");
+            if (CoarseEfSearch < 1)
+                throw new ArgumentOutOfRangeException(nameof(CoarseEfSearch), CoarseEfSearch, "CoarseEfSearch must be at least 1.");
         }
     }
 
@@ -100,6 +118,9 @@ public sealed class IvfPqIndexingEstimator : IEstimator<NeighborSearchingTransfo
             _options.EncodeResiduals, storeVectorsForReranking: _options.RerankCount > 0)
         {
             DefaultNumberOfProbes = _options.NumberOfProbes,
+            CoarseSearch = _options.CoarseSearch,
+            CoarseConnectivity = _options.CoarseConnectivity,
+            CoarseEfSearch = _options.CoarseEfSearch,
         };
         int ksub = index.Quantizer.CentroidsPerSubquantizer;
         _options.CheckRowCount(data.Count, _options.NumberOfLists, "NumberOfLists");
