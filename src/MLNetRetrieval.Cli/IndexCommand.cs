@@ -78,8 +78,8 @@ internal static class IndexCommand
         using var zip = new AtomicFile(settings.Output);
 
         // Check the type's settings before reading a possibly large input file.
-        if (settings.GraphGiven && settings.Type != IndexType.Hnsw)
-            throw new UsageException($"--connectivity, --ef-construction and --ef apply to --type hnsw only, not {IndexTypeOptions.TypeName(settings.Type)}.");
+        if (settings.GraphGiven && settings.Type is not (IndexType.Hnsw or IndexType.IvfHnswPq))
+            throw new UsageException($"--connectivity, --ef-construction and --ef apply to --type hnsw and ivf-hnsw-pq only, not {IndexTypeOptions.TypeName(settings.Type)}.");
         IndexTypeOptions.CreateEstimator(new MLContext(seed: 1), settings.Type, new NeighborSearchOptions { NumberOfNeighbors = settings.K }, settings.Metric, settings.Compression, settings.Graph);
         VectorSet vectors = settings.Input.Read(settings.Parse);
         if (settings.Metric == Indexes.DistanceMetric.Cosine && QueryScoring.FindZeroRow(vectors) is int zeroRow and >= 0)
@@ -164,6 +164,7 @@ internal static class IndexCommand
         IndexType.Hnsw => $"hnsw (M = {graph.Connectivity}, efConstruction = {graph.EfConstruction}, efSearch = {graph.EfSearch})",
         IndexType.Pq => $"pq (M = {settings.Subquantizers}, nbits = {settings.Bits})",
         IndexType.IvfFlat => $"ivf-flat (nlist = {settings.Lists}, nprobe = {settings.Probes})",
+        IndexType.IvfHnswPq => $"ivf-hnsw-pq (nlist = {settings.Lists}, nprobe = {settings.Probes}, M = {settings.Subquantizers}, nbits = {settings.Bits}, rerank = {settings.Rerank}, coarse HNSW M = {graph.Connectivity}, ef = {graph.EfSearch})",
         IndexType.IvfPq => $"ivf-pq (nlist = {settings.Lists}, nprobe = {settings.Probes}, M = {settings.Subquantizers}, nbits = {settings.Bits}, rerank = {settings.Rerank})",
         _ => "exact",
     };

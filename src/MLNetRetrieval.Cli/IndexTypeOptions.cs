@@ -12,6 +12,7 @@ internal enum IndexType
     IvfFlat,
     IvfPq,
     Hnsw,
+    IvfHnswPq,
 }
 
 /// <summary>Settings of the compressed index types, parsed from the command line.</summary>
@@ -26,8 +27,8 @@ internal sealed class IndexTypeOptions
     /// <summary>Types that bench builds and sweeps.</summary>
     public static readonly string[] TypeNames = ["exact", "pq", "ivf-flat", "ivf-pq"];
 
-    /// <summary>Types that index builds: those of bench plus hnsw.</summary>
-    public static readonly string[] IndexTypeNames = [.. TypeNames, "hnsw"];
+    /// <summary>Types that index builds: those of bench plus hnsw and ivf-hnsw-pq, in <see cref="IndexType"/> order.</summary>
+    public static readonly string[] IndexTypeNames = [.. TypeNames, "hnsw", "ivf-hnsw-pq"];
 
     public IndexTypeOptions()
     {
@@ -59,7 +60,7 @@ internal sealed class IndexTypeOptions
     public Option<int?> Seed { get; }
 
     public static Option<string> CreateTypeOption() => CliCommands.CreateChoice("--type",
-        "Index type: 'exact' brute force over raw vectors; 'pq' exhaustive scan of product-quantization codes (M bytes per vector); 'ivf-flat' inverted lists of raw vectors, --probes of --lists scanned per query; 'ivf-pq' inverted lists of PQ codes; 'hnsw' graph of raw vectors, searched with a beam of --ef candidates. pq, ivf-flat and ivf-pq use squared Euclidean distance only; exact and hnsw take every metric.",
+        "Index type: 'exact' brute force over raw vectors; 'pq' exhaustive scan of product-quantization codes (M bytes per vector); 'ivf-flat' inverted lists of raw vectors, --probes of --lists scanned per query; 'ivf-pq' inverted lists of PQ codes; 'hnsw' graph of raw vectors, searched with a beam of --ef candidates; 'ivf-hnsw-pq' ivf-pq whose --lists coarse centroids are found through an HNSW graph (--connectivity, --ef), for large --lists. pq, ivf-flat, ivf-pq and ivf-hnsw-pq use squared Euclidean distance only; exact and hnsw take every metric.",
         "exact", IndexTypeNames);
 
     public static IndexType ParseType(string name) => name switch
@@ -68,6 +69,7 @@ internal sealed class IndexTypeOptions
         "ivf-flat" => IndexType.IvfFlat,
         "ivf-pq" => IndexType.IvfPq,
         "hnsw" => IndexType.Hnsw,
+        "ivf-hnsw-pq" => IndexType.IvfHnswPq,
         _ => IndexType.Exact,
     };
 
@@ -107,8 +109,8 @@ internal sealed class IndexTypeOptions
     {
         if (type is not (IndexType.Exact or IndexType.Hnsw) && metric != Indexes.DistanceMetric.SquaredEuclidean)
             throw new UsageException($"--type {TypeName(type)} supports only --metric l2. For cosine similarity, pass --normalize with --metric l2: on unit vectors the ranking is the same.");
-        if (settings.Rerank > 0 && type != IndexType.IvfPq)
-            throw new UsageException($"--rerank applies to --type ivf-pq only, not {TypeName(type)}.");
+        if (settings.Rerank > 0 && type is not (IndexType.IvfPq or IndexType.IvfHnswPq))
+            throw new UsageException($"--rerank applies to --type ivf-pq and ivf-hnsw-pq only, not {TypeName(type)}.");
 
         try
         {
@@ -131,6 +133,17 @@ internal sealed class IndexTypeOptions
                     NumberOfSubquantizers = settings.Subquantizers,
                     BitsPerSubquantizer = settings.Bits,
                     RerankCount = settings.Rerank,
+                }, columns, settings)),
+                IndexType.IvfHnswPq => context.Retrieval().IndexIvfPq(Fill(new IvfPqIndexingEstimator.Options
+                {
+                    NumberOfLists = settings.Lists,
+                    NumberOfProbes = settings.Probes,
+                    NumberOfSubquantizers = settings.Subquantizers,
+                    BitsPerSubquantizer = settings.Bits,
+                    RerankCount = settings.Rerank,
+                    CoarseSearch = Indexes.CoarseSearch.Hnsw,
+                    CoarseConnectivity = hnsw?.Connectivity ?? Indexes.IvfPqIndex.DefaultCoarseConnectivity,
+                    CoarseEfSearch = hnsw?.EfSearch ?? Indexes.IvfPqIndex.DefaultCoarseEfSearch,
                 }, columns, settings)),
                 IndexType.Hnsw => context.Retrieval().IndexHnsw(Fill(new HnswIndexingEstimator.Options
                 {
@@ -177,6 +190,8 @@ internal sealed class IndexTypeOptions
         "numberOfSubquantizers" or "NumberOfSubquantizers" => "--subquantizers",
         "bitsPerSubquantizer" or "BitsPerSubquantizer" => "--bits",
         "RerankCount" => "--rerank",
+        "CoarseConnectivity" => "--connectivity",
+        "CoarseEfSearch" => "--ef",
         "trainingSampleSize" or "TrainingSampleSize" => "--train-sample",
         "NumberOfNeighbors" => "--k",
         "Connectivity" => "--connectivity",
