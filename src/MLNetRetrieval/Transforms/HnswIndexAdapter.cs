@@ -51,14 +51,6 @@ internal sealed class HnswIndexAdapter : INeighborIndex
 
     public int Count => Index.Count;
 
-    public bool SupportsProbes => false;
-
-    public int NumberOfProbes
-    {
-        get => throw NeighborIndexes.ProbesNotSupported(KindCode);
-        set => throw NeighborIndexes.ProbesNotSupported(KindCode);
-    }
-
     public bool SupportsEfSearch => true;
 
     public int EfSearch

@@ -25,17 +25,21 @@ internal interface INeighborIndex
     bool TryGetRow(long id, out int row);
 
     /// <summary>Whether the index scans a chosen number of inverted lists per query (IVF), so that <see cref="NumberOfProbes"/> applies.</summary>
-    bool SupportsProbes { get; }
+    bool SupportsProbes => false;
 
     /// <summary>
     /// Inverted lists scanned per query when a search passes 0 probes (nprobe). Only valid when
     /// <see cref="SupportsProbes"/> is true; other indexes throw <see cref="NotSupportedException"/>.
     /// </summary>
-    int NumberOfProbes { get; set; }
+    int NumberOfProbes
+    {
+        get => throw NeighborIndexes.ProbesNotSupported(Kind);
+        set => throw NeighborIndexes.ProbesNotSupported(Kind);
+    }
 
     /// <summary>
     /// Searches <paramref name="queries"/> (n × d, row-major) and writes the k best ids and distances
-    /// per query (n × k, row-major) best first. <paramref name="excludedIds"/> is empty or holds one id
+    /// per query (n × k, row-major) best first. <paramref name="excludedIds"/> is empty or has one id
     /// per query that must not be returned for that query (−1 for none). <paramref name="numberOfProbes"/>
     /// is 0 for <see cref="NumberOfProbes"/>, or the lists to scan in this call (IVF indexes only).
     /// </summary>

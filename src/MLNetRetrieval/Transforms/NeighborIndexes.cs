@@ -56,14 +56,6 @@ internal sealed class ExactIndexAdapter : INeighborIndex
 
     public int Count => Index.Count;
 
-    public bool SupportsProbes => false;
-
-    public int NumberOfProbes
-    {
-        get => throw NeighborIndexes.ProbesNotSupported(KindCode);
-        set => throw NeighborIndexes.ProbesNotSupported(KindCode);
-    }
-
     public long GetId(int row) => Index.GetId(row);
 
     public bool TryGetRow(long id, out int row) => Index.TryGetRow(id, out row);
@@ -94,14 +86,6 @@ internal sealed class PqIndexAdapter : INeighborIndex
     public int Dimension => Index.Dimension;
 
     public int Count => Index.Count;
-
-    public bool SupportsProbes => false;
-
-    public int NumberOfProbes
-    {
-        get => throw NeighborIndexes.ProbesNotSupported(KindCode);
-        set => throw NeighborIndexes.ProbesNotSupported(KindCode);
-    }
 
     public long GetId(int row) => Index.GetId(row);
 
