@@ -176,7 +176,7 @@ internal static class BenchCommand
     /// <summary>
     /// One measured configuration. Probes is null for index types without inverted lists, and Ef (efSearch)
     /// is null for types other than hnsw. Rerank is the
-    /// number of candidates re-ranked by exact distance (0 for none). RecallAt holds recall@r for the
+    /// number of candidates re-ranked by exact distance (0 for none). RecallAt has recall@r for the
     /// cutoffs 1, 10 and 100 that do not exceed k, keyed by r.
     /// </summary>
     internal sealed record BenchRow(string Type, int? Probes, int Rerank, double Recall, IReadOnlyDictionary<string, double> RecallAt,

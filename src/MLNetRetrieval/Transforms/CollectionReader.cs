@@ -75,7 +75,7 @@ internal static class CollectionReader
         if (row == 0)
             throw new InvalidOperationException($"The collection has no rows. Index at least one vector in column '{feature.Name}'.");
         if (row > int.MaxValue)
-            throw new InvalidOperationException($"The collection has {row} rows; one index holds at most {int.MaxValue}.");
+            throw new InvalidOperationException($"The collection has {row} rows, more than the {int.MaxValue} one index can store. Split it into several indexes.");
 
         var flat = new float[checked(vectors.Count * dimension)];
         for (int i = 0; i < vectors.Count; i++)

@@ -6,7 +6,7 @@ namespace MLNetRetrieval.Transforms;
 /// from a zip, from <see cref="RetrievalCatalog.GetSearchers(Microsoft.ML.ITransformer)"/>.
 /// </summary>
 /// <remarks>
-/// Batch search here runs many queries per call on several threads; the ML.NET transformer scores
+/// Batch search here runs many queries per call on several threads. The ML.NET transformer scores
 /// one row at a time, so bulk scoring over arrays is faster through this class.
 /// </remarks>
 public sealed class NeighborSearcher

@@ -131,7 +131,7 @@ public sealed class NeighborSearchByIdMappingFactory : CustomMappingFactory<Neig
 }
 
 /// <summary>
-/// Decodes the retrieval state once per mapping and answers one query per call. ML.NET may call the
+/// Decodes the retrieval state once per mapping and searches one query per call. ML.NET may call the
 /// mapping from several cursors at once, so the cache is swapped atomically and search scratch is local.
 /// </summary>
 internal sealed class RowSearcher

@@ -54,9 +54,9 @@ public sealed partial class HnswIndex
 
     /// <summary>
     /// Gives a parent to every node that found none while it was inserted. In a threaded build a node's
-    /// candidates may all be outside the parent tree at that moment (their own parents not chosen yet), so
-    /// the node is queued and adopted here, single-threaded, by the first tree node with room in a
-    /// breadth-first walk of layer 0 from the root. Without this, pruning could leave it unreachable.
+    /// candidates may all be outside the parent tree at that moment, because their own parents are not
+    /// chosen yet. Such a node is queued, and adopted here, single-threaded, by the first tree node with
+    /// room in a breadth-first walk of layer 0 from the root. Without this, pruning could leave it unreachable.
     /// </summary>
     private void AdoptOrphans()
     {

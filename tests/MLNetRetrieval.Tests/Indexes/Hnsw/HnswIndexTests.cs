@@ -44,7 +44,15 @@ public class HnswIndexTests
         var data = new float[1000 * Dimension];
         for (int row = 0; row < 1000; row++)
         {
-            int source = row < 300 ? 400 : row < 600 ? 401 : row - 600;
+            int source = row - 600;
+            if (row < 300)
+            {
+                source = 400;
+            }
+            else if (row < 600)
+            {
+                source = 401;
+            }
             scattered.AsSpan(source * Dimension, Dimension).CopyTo(data.AsSpan(row * Dimension));
         }
 
