@@ -2,8 +2,8 @@
 """Compute reference values of the metric-learning losses with PyTorch autograd, for the C# tests.
 
 For each case (a loss, its settings and a small fixed batch) the script computes, in float64, the loss
-value and its gradients with respect to the embeddings and to the loss's class weights (and bias), and
-writes inputs and outputs to one JSON file. The C# tests read that file and never run Python.
+value and its gradients with respect to the embeddings and to the loss's class weights (and bias). It
+writes inputs and outputs to one JSON file, which the C# tests read; they never run Python.
 
 Inputs are drawn from seeded torch generators in float32 and then widened to float64, so every input is
 exactly representable in single precision and the C# float path sees the same numbers.
@@ -58,50 +58,70 @@ def contrastive_loss(x, labels, config, _params):
     return terms.mean()
 
 
+def batch_all_terms(distances, positive_mask, negative_mask, margin):
+    """Return every triplet term D2(a,p) - D2(a,n) + margin that is positive."""
+    n = distances.shape[0]
+    terms = []
+    for a in range(n):
+        for p in range(n):
+            if not positive_mask[a, p]:
+                continue
+            for q in range(n):
+                if not negative_mask[a, q]:
+                    continue
+                term = distances[a, p] - distances[a, q] + margin
+                if term.item() > 0:
+                    terms.append(term)
+    return terms
+
+
+def batch_hard_terms(distances, positive_mask, negative_mask, margin):
+    """Return, per anchor with a positive and a negative, the hinge of its hardest triplet."""
+    n = distances.shape[0]
+    terms = []
+    for a in range(n):
+        positives = [p for p in range(n) if positive_mask[a, p]]
+        negatives = [q for q in range(n) if negative_mask[a, q]]
+        if not positives or not negatives:
+            continue
+
+        hardest_positive = max(positives, key=lambda p: distances[a, p].item())
+        hardest_negative = min(negatives, key=lambda q: distances[a, q].item())
+        terms.append(torch.clamp(distances[a, hardest_positive] - distances[a, hardest_negative] + margin, min=0.0))
+    return terms
+
+
+def semi_hard_terms(distances, positive_mask, negative_mask, margin):
+    """Return, per anchor-positive pair with a negative in (D2(a,p), D2(a,p) + margin), the term of the nearest one."""
+    n = distances.shape[0]
+    terms = []
+    for a in range(n):
+        for p in range(n):
+            if not positive_mask[a, p]:
+                continue
+
+            positive = distances[a, p].item()
+            candidates = [q for q in range(n)
+                          if negative_mask[a, q] and positive < distances[a, q].item() < positive + margin]
+            if not candidates:
+                continue
+
+            chosen = min(candidates, key=lambda q: distances[a, q].item())
+            terms.append(distances[a, p] - distances[a, chosen] + margin)
+    return terms
+
+
+TRIPLET_MINERS = {"BatchAll": batch_all_terms, "BatchHard": batch_hard_terms, "SemiHard": semi_hard_terms}
+
+
 def triplet_loss(x, labels, config, _params):
     n = x.shape[0]
-    margin = config["margin"]
     distances = squared_distances(x)
     same = labels[:, None] == labels[None, :]
-    not_self = ~torch.eye(n, dtype=torch.bool)
-    positive_mask = same & not_self
+    positive_mask = same & ~torch.eye(n, dtype=torch.bool)
     negative_mask = ~same
-    mining = config["mining"]
-    terms = []
-    if mining == "BatchAll":
-        for a in range(n):
-            for p in range(n):
-                if not positive_mask[a, p]:
-                    continue
-                for q in range(n):
-                    if not negative_mask[a, q]:
-                        continue
-                    term = distances[a, p] - distances[a, q] + margin
-                    if term.item() > 0:
-                        terms.append(term)
-    elif mining == "BatchHard":
-        for a in range(n):
-            positives = [p for p in range(n) if positive_mask[a, p]]
-            negatives = [q for q in range(n) if negative_mask[a, q]]
-            if not positives or not negatives:
-                continue
-            hardest_positive = max(positives, key=lambda p: distances[a, p].item())
-            hardest_negative = min(negatives, key=lambda q: distances[a, q].item())
-            terms.append(torch.clamp(distances[a, hardest_positive] - distances[a, hardest_negative] + margin, min=0.0))
-    elif mining == "SemiHard":
-        for a in range(n):
-            for p in range(n):
-                if not positive_mask[a, p]:
-                    continue
-                positive = distances[a, p].item()
-                candidates = [q for q in range(n)
-                              if negative_mask[a, q] and positive < distances[a, q].item() < positive + margin]
-                if not candidates:
-                    continue
-                chosen = min(candidates, key=lambda q: distances[a, q].item())
-                terms.append(distances[a, p] - distances[a, chosen] + margin)
-    else:
-        raise ValueError(f"unknown mining {mining}")
+
+    terms = TRIPLET_MINERS[config["mining"]](distances, positive_mask, negative_mask, config["margin"])
     if not terms:
         return (x * 0.0).sum()
     return torch.stack(terms).mean()

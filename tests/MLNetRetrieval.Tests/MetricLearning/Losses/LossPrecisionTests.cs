@@ -22,9 +22,9 @@ public sealed class LossPrecisionTests
     [MemberData(nameof(LossNames))]
     public void FloatPathMatchesDoublePath(string name)
     {
-        // 8 classes × 8 rows, as a class-balanced sampler would draw them. Mining picks a negative by comparing
-        // distances, so a float/double rounding difference can flip a near-tie and move the gradient by a
-        // whole triplet; with 64 rows, ties within float rounding (about 1e-6 in D²) are rare.
+        // 8 classes × 8 rows, as a class-balanced sampler would draw them. Mining compares distances, so a
+        // rounding difference between float and double can flip a near-tie and move the gradient by a whole
+        // triplet. With 64 rows, ties within float rounding (about 1e-6 in D²) are rare.
         const int classes = 8;
         const int perClass = 8;
         const int dimension = 32;

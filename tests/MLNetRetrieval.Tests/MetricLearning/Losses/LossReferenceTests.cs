@@ -145,12 +145,12 @@ public sealed class LossReferenceTests
 
     private static double[][] Copy(double[][] arrays) => arrays.Select(array => (double[])array.Clone()).ToArray();
 
-    private static void AssertClose(string what, double[] expected, double[] actual, double tolerance)
+    private static void AssertClose(string label, double[] expected, double[] actual, double tolerance)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
         {
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance, $"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance, $"{label}[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
         }
     }
 }
