@@ -33,6 +33,8 @@ internal static class ClassifierMath
     public const double CosineClampEpsilon = 1.0 / (1 << 23);
 
     /// <summary>Lower bound of ‖x‖ and ‖w_j‖ in normalisation, as in PyTorch's <c>F.normalize</c>.</summary>
+    /// <remarks>NOTE: an embedding shorter than the floor (in practice an all-zero row) gets a gradient scaled by
+    /// 1 / NormFloor, as in PyTorch.</remarks>
     public const double NormFloor = 1e-12;
 
     /// <summary>

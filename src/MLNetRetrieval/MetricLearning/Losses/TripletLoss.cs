@@ -134,7 +134,7 @@ public sealed class TripletLoss : MetricLoss, IDoublePrecisionLoss
                 return T.Zero;
             }
 
-            // The miners store counts of +1 / −1 per pair; dividing once turns them into d loss / d D².
+            // Each pair's cell counts the active triplets that use it (+ as positive, − as negative), so dividing by N gives d loss / d D².
             T inverseCount = T.One / T.CreateTruncating(count);
             for (int i = 0; i < weights.Length; i++)
             {
@@ -351,7 +351,6 @@ public sealed class TripletLoss : MetricLoss, IDoublePrecisionLoss
             }
         }
 
-        // Distances are never NaN here (SquaredDistances clamps with Max), so the order is total.
         negatives.AsSpan(0, count).Sort(indices.AsSpan(0, count));
         return count;
     }
