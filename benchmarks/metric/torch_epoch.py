@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Times training epochs of the 784 -> 512 -> 128 MLP on Fashion-MNIST with PyTorch on the CPU.
 
-The network, loss and optimizer match the --metric-epoch mode of MLNetRetrieval.Benchmarks: Linear(784, 512),
-ReLU, Linear(512, 128), then softmax cross-entropy over a bias-free Linear(128, 10) classifier; SGD with
-learning rate 0.05, momentum 0.9 and weight decay 5e-4; batches of 256 shuffled rows, the last one partial.
+The network, loss and optimizer match the --metric-epoch mode of MLNetRetrieval.Benchmarks. The network is
+Linear(784, 512), ReLU, Linear(512, 128), and the loss is softmax cross-entropy over a bias-free
+Linear(128, 10) classifier. SGD runs with learning rate 0.05, momentum 0.9 and weight decay 5e-4 on batches
+of 256 shuffled rows, the last one partial.
 Pixels are scaled to [0, 1]. Prints one line per epoch with its wall time in seconds.
 
 Usage: /usr/bin/python3 benchmarks/metric/torch_epoch.py [--threads N] [--epochs N] [--data DIR]

@@ -7,7 +7,7 @@ using Xunit;
 namespace MLNetRetrieval.Tests.MetricLearning;
 
 /// <summary>
-/// Save, load and inference of <see cref="EmbeddingHead"/>. The version 1 golden file holds the head of
+/// Save, load and inference of <see cref="EmbeddingHead"/>. The version 1 golden file contains the head of
 /// <see cref="GoldenHead"/>: Linear(3 → 4), BatchNorm(4), ReLU, Linear(4 → 2), L2Normalize, with weights
 /// from <see cref="Pattern"/> (eighths, exact in binary).
 /// </summary>

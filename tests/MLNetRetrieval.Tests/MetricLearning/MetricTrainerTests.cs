@@ -16,12 +16,12 @@ public class MetricTrainerTests
         EmbeddingHead head = MetricTrainer.Train(features.AsSpan(0, TrainRows * FashionMnistSample.Dimension), FashionMnistSample.Dimension, labels.AsSpan(0, TrainRows), new SoftmaxTestLoss(), options);
 
         // Leave-one-out MAP@R on the 1000 rows after the training rows.
-        float[] held = features.AsSpan(TrainRows * FashionMnistSample.Dimension).ToArray();
+        float[] heldOut = features.AsSpan(TrainRows * FashionMnistSample.Dimension).ToArray();
         int[] heldLabels = labels.AsSpan(TrainRows).ToArray();
         var embedded = new float[heldLabels.Length * head.OutputDimension];
-        head.Transform(held, embedded, threads: 2);
+        head.Transform(heldOut, embedded, threads: 2);
         double trained = ValidationMetrics.MapAtR(embedded, head.OutputDimension, heldLabels, 10, 2, CancellationToken.None);
-        double raw = ValidationMetrics.MapAtR(held, FashionMnistSample.Dimension, heldLabels, 10, 2, CancellationToken.None);
+        double raw = ValidationMetrics.MapAtR(heldOut, FashionMnistSample.Dimension, heldLabels, 10, 2, CancellationToken.None);
         Assert.True(trained > raw + 0.05, $"MAP@R trained {trained:F4}, raw pixels {raw:F4}.");
     }
 
@@ -49,12 +49,12 @@ public class MetricTrainerTests
     public void ThreadCountKeepsHeadBits()
     {
         var (features, labels) = Small(800);
-        var one = SmallOptions(epochs: 2);
-        one.Threads = 1;
-        var two = SmallOptions(epochs: 2);
-        two.Threads = 2;
-        byte[] first = Save(MetricTrainer.Train(features, FashionMnistSample.Dimension, labels, new SoftmaxTestLoss(), one));
-        byte[] second = Save(MetricTrainer.Train(features, FashionMnistSample.Dimension, labels, new SoftmaxTestLoss(), two));
+        var oneThread = SmallOptions(epochs: 2);
+        oneThread.Threads = 1;
+        var twoThreads = SmallOptions(epochs: 2);
+        twoThreads.Threads = 2;
+        byte[] first = Save(MetricTrainer.Train(features, FashionMnistSample.Dimension, labels, new SoftmaxTestLoss(), oneThread));
+        byte[] second = Save(MetricTrainer.Train(features, FashionMnistSample.Dimension, labels, new SoftmaxTestLoss(), twoThreads));
         Assert.Equal(first, second);
     }
 
