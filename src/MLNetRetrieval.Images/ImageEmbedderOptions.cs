@@ -38,4 +38,8 @@ public sealed class ImageEmbedderOptions
 
     /// <summary>Decoder limits.</summary>
     public ImageDecoderOptions Decoder { get; set; } = new();
+
+    // Added by the ML.NET transform work as agreed with the embedder owner; the GPU package builds on it.
+    /// <summary>Called on the ONNX Runtime session options before the session is created, for example to append an execution provider; not saved in a model zip.</summary>
+    public Action<Microsoft.ML.OnnxRuntime.SessionOptions>? ConfigureSession { get; set; }
 }
