@@ -6,11 +6,12 @@ using Microsoft.ML.Data;
 /// Scores image files with a saved image model, using plain ML.NET calls only.
 /// </summary>
 /// <remarks>
-/// Usage: <c>MLNetRetrieval.LoadCheck --images MODEL.zip PATHS.txt OUTPUT.bin [paths|bytes]</c>.
+/// Usage: <c>MLNetRetrieval.LoadCheck --images MODEL.zip PATHS.txt OUTPUT.bin [paths|bytes] [EMBEDDING_COLUMN]</c>.
 /// PATHS.txt has one image path per line. With <c>paths</c> (the default) the input column "ImagePath"
 /// holds the paths as Text; with <c>bytes</c> the program reads each file and the column "ImageBytes"
 /// holds its bytes as a vector of Byte. OUTPUT.bin, per row in order: i32 n, n × f32 embedding
-/// ("Embedding"), i32 byteCount, UTF-8 failure text ("EmbeddingFailure"), then, when the model has
+/// (EMBEDDING_COLUMN, default "Embedding"), i32 byteCount, UTF-8 failure text (the embedding column's
+/// name followed by "Failure"), then, when the model has
 /// a neighbor search, i32 k, k × i64 ids, i32 k, k × f32 distances. The program prints whether the
 /// ResNet18 package's model folder is next to it, so a test can prove that the zip alone suffices.
 /// </remarks>
@@ -22,11 +23,12 @@ internal static class ImageCheck
     {
         if (args.Length < 3)
         {
-            Console.Error.WriteLine("usage: MLNetRetrieval.LoadCheck --images MODEL.zip PATHS.txt OUTPUT.bin [paths|bytes]");
+            Console.Error.WriteLine("usage: MLNetRetrieval.LoadCheck --images MODEL.zip PATHS.txt OUTPUT.bin [paths|bytes] [EMBEDDING_COLUMN]");
             return 2;
         }
 
         bool bytes = args.Length > 3 && args[3] == "bytes";
+        string embeddingColumn = args.Length > 4 ? args[4] : "Embedding";
         var context = new MLContext(seed: 1);
         ITransformer model = context.Model.Load(args[0], out _);
         string[] paths = File.ReadAllLines(args[1]);
@@ -39,8 +41,8 @@ internal static class ImageCheck
 
         using var writer = new BinaryWriter(File.Create(args[2]));
         using DataViewRowCursor cursor = scored.GetRowCursor(schema);
-        var getEmbedding = cursor.GetGetter<VBuffer<float>>(schema["Embedding"]);
-        var getFailure = cursor.GetGetter<ReadOnlyMemory<char>>(schema["EmbeddingFailure"]);
+        var getEmbedding = cursor.GetGetter<VBuffer<float>>(schema[embeddingColumn]);
+        var getFailure = cursor.GetGetter<ReadOnlyMemory<char>>(schema[embeddingColumn + "Failure"]);
         bool searches = schema.GetColumnOrNull("NeighborIds") is not null;
         var getIds = searches ? cursor.GetGetter<VBuffer<long>>(schema["NeighborIds"]) : null;
         var getDistances = searches ? cursor.GetGetter<VBuffer<float>>(schema["Distances"]) : null;
@@ -72,7 +74,7 @@ internal static class ImageCheck
         }
 
         bool folder = Directory.Exists(Path.Combine(AppContext.BaseDirectory, "DnnImageModels"));
-        Console.WriteLine($"scored {paths.Length} images; embedding type {schema["Embedding"].Type}; DnnImageModels folder present: {folder}");
+        Console.WriteLine($"scored {paths.Length} images; embedding type {schema[embeddingColumn].Type}; DnnImageModels folder present: {folder}");
         return 0;
     }
 
