@@ -128,6 +128,7 @@ public sealed class ImageEmbeddingChainTests
 
     internal static ImageEmbedderOptions TinyOptions() => new()
     {
+        ModelBytes = TinyModel.Bytes(),
         InputName = TinyModel.InputName,
         OutputName = TinyModel.OutputName,
         Preprocessing = new ImagePreprocessing { Width = 8, Height = 8, ResizeMode = ImageResizeMode.Stretch, Scale = 1f / 255 },

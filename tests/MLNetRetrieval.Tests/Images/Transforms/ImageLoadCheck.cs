@@ -46,13 +46,18 @@ internal static class ImageLoadCheck
         foreach (string entry in Directory.EnumerateFileSystemEntries(AppContext.BaseDirectory))
         {
             string name = Path.GetFileName(entry);
+            string target = Path.Combine(destination, name);
             if (name == ModelFolder)
                 continue;
-            string link = Path.Combine(destination, name);
-            if (Directory.Exists(entry))
-                Directory.CreateSymbolicLink(link, entry);
+
+            // The host resolves a symbolic link to the program itself, which would make the test output
+            // folder the application base again, so the program's own files are copied.
+            if (name.StartsWith("MLNetRetrieval.LoadCheck.", StringComparison.Ordinal))
+                File.Copy(entry, target);
+            else if (Directory.Exists(entry))
+                Directory.CreateSymbolicLink(target, entry);
             else
-                File.CreateSymbolicLink(link, entry);
+                File.CreateSymbolicLink(target, entry);
         }
 
         return destination;
