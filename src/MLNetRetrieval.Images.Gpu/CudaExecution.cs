@@ -11,9 +11,9 @@ namespace MLNetRetrieval.Images.Gpu;
 /// <remarks>
 /// <para>
 /// The provider needs the CUDA 12 runtime, cuBLAS and cuDNN 9 on the library path, as listed by ONNX
-/// Runtime 1.32 for its GPU package. When the runtime library is missing, no device is found, the
-/// requested device id is out of range, the deployed ONNX Runtime was built without CUDA, or ONNX
-/// Runtime rejects the provider, the session is left on the CPU and one warning names the reason.
+/// Runtime 1.32 for its GPU package. The session stays on the CPU, with one warning that names the
+/// reason, in these cases: the runtime library is missing, no device is found, the device id is out
+/// of range, the deployed ONNX Runtime was built without CUDA, or ONNX Runtime rejects the provider.
 /// </para>
 /// <para>
 /// An app that references this package must deploy the GPU build of the ONNX Runtime native library

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace MLNetRetrieval.Images.Gpu;
 
-/// <summary>Asks the CUDA runtime library, when one is installed, how many devices it sees.</summary>
+/// <summary>Queries the CUDA runtime library, when one is installed, for the number of CUDA devices.</summary>
 internal static class CudaRuntime
 {
     // ONNX Runtime 1.32's GPU package is built against CUDA 12; the unversioned name covers a

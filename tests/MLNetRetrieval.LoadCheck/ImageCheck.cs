@@ -7,9 +7,9 @@ using Microsoft.ML.Data;
 /// </summary>
 /// <remarks>
 /// Usage: <c>MLNetRetrieval.LoadCheck --images MODEL.zip PATHS.txt OUTPUT.bin [paths|bytes] [EMBEDDING_COLUMN]</c>.
-/// PATHS.txt has one image path per line. With <c>paths</c> (the default) the input column "ImagePath"
-/// holds the paths as Text; with <c>bytes</c> the program reads each file and the column "ImageBytes"
-/// holds its bytes as a vector of Byte. OUTPUT.bin, per row in order: i32 n, n × f32 embedding
+/// PATHS.txt has one image path per line. With <c>paths</c> (the default), the input column "ImagePath"
+/// contains the paths as Text. With <c>bytes</c>, the program reads each file, and the column
+/// "ImageBytes" contains its bytes as a vector of Byte. OUTPUT.bin, per row in order: i32 n, n × f32 embedding
 /// (EMBEDDING_COLUMN, default "Embedding"), i32 byteCount, UTF-8 failure text (the embedding column's
 /// name followed by "Failure"), then, when the model has
 /// a neighbor search, i32 k, k × i64 ids, i32 k, k × f32 distances. The program prints whether the

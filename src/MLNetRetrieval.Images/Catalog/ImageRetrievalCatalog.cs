@@ -44,7 +44,7 @@ public static class ImageRetrievalCatalog
 
     /// <summary>
     /// Finds the first image embedding step in a model, including one loaded from a zip, where it is a
-    /// chain of standard transformers; returns null when the model has none.
+    /// chain of standard transformers. Returns null when the model has none.
     /// </summary>
     /// <remarks>
     /// In a loaded model the embedding state sits in a value-mapping transformer. This method applies each

@@ -108,13 +108,13 @@ public sealed class ImageBytesEmbeddingInput
 /// <summary>
 /// Infrastructure for saved models: the output row of an embedding step. The embedding is split into
 /// known-size pieces of 2^i values, one per set bit of the dimension, because a loaded custom mapping
-/// only knows the sizes written in these attributes; a standard concatenation joins the pieces into
-/// one known-size vector.
+/// takes its vector sizes from these attributes only. A standard concatenation then joins the pieces
+/// into one known-size vector.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class ImageEmbeddingOutput
 {
-#pragma warning disable CS1591 // Piece i holds 2^i values; the class summary documents them.
+#pragma warning disable CS1591 // Piece i contains 2^i values, as the class summary describes.
     [ColumnName(ImageEmbeddingColumns.PiecePrefix + "0"), VectorType(1 << 0)] public float[] Piece0 = [];
     [ColumnName(ImageEmbeddingColumns.PiecePrefix + "1"), VectorType(1 << 1)] public float[] Piece1 = [];
     [ColumnName(ImageEmbeddingColumns.PiecePrefix + "2"), VectorType(1 << 2)] public float[] Piece2 = [];

@@ -50,6 +50,11 @@ internal sealed class ImageEmbeddingState
     public byte[] ModelBytes { get; }
 
     /// <summary>Returns options that rebuild the embedder from the stored bytes, with no model path.</summary>
+    /// <remarks>
+    /// NOTE: a null <see cref="ImageEmbedderOptions.Preprocessing"/> is saved as null, so the rebuilt
+    /// embedder gets the default model's preprocessing only if <see cref="ImageEmbedder"/> applies it to
+    /// a null setting also when the model comes from <see cref="ImageEmbedderOptions.ModelBytes"/>.
+    /// </remarks>
     public ImageEmbedderOptions CreateEmbedderOptions() => new()
     {
         ModelBytes = ModelBytes,

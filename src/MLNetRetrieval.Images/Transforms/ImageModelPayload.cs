@@ -15,10 +15,10 @@ namespace MLNetRetrieval.Images.Transforms;
 /// which decoded states are cached.
 /// </para>
 /// <para>
-/// The bytes are stored without compression: ONNX weights are float32 values with little
-/// redundancy. With ResNet18 (63 MB, 85 M Base64 characters) and ML.NET 6.0.0 the value mapping takes
-/// about 4 s to build, 1.4 s to save and 6 s to load on a 2-core machine; a denser 15-bit-per-character
-/// encoding saved well under a second of that, so it was not worth a second format.
+/// The bytes are stored without compression, because ONNX weights are float32 values with little
+/// redundancy. With ResNet18 (63 MB, 85 M Base64 characters) and ML.NET 6.0.0, the value mapping took
+/// about 4 s to build, 1.4 s to save and 6 s to load in a scratch program on a 2-core machine. A
+/// denser encoding with 15 bits per character saved under a second of that, so it was not adopted.
 /// </para>
 /// </remarks>
 internal static class ImageModelPayload
