@@ -42,6 +42,12 @@ public static class ImageDecoder
         try
         {
             var info = new FileInfo(path);
+            if (Directory.Exists(path))
+            {
+                failure = new ImageFailure(source, ImageFailureKind.Unreadable, $"The image path '{path}' is a directory, not a file.");
+                return false;
+            }
+
             if (!info.Exists)
             {
                 failure = new ImageFailure(source, ImageFailureKind.NotFound, $"The image file '{path}' does not exist.");
@@ -168,7 +174,10 @@ public static class ImageDecoder
                 $"The image '{sourceName}' is not in a supported format (PNG, JPEG, GIF, BMP, WebP, ICO, WBMP); its first bytes are {FirstBytes(encoded)}.");
         }
 
-        return result == SKCodecResult.IncompleteInput
+        // Skia reports a PNG header that fails its CRC as incomplete input, like one that is cut short; the CRC
+        // check tells the two apart.
+        bool truncated = result == SKCodecResult.IncompleteInput && !(format == "PNG" && PngHeaderIsDamaged(encoded));
+        return truncated
             ? new ImageFailure(sourceName, ImageFailureKind.Truncated, $"The {format} image '{sourceName}' ends inside its header ({encoded.Length} bytes).")
             : new ImageFailure(sourceName, ImageFailureKind.Corrupt, $"The {format} image '{sourceName}' has an invalid header (Skia: {result}).");
     }
@@ -218,6 +227,40 @@ public static class ImageDecoder
         }
 
         return null;
+    }
+
+    // A complete PNG header is the 8-byte signature and the IHDR chunk: length (4), type (4), 13 data bytes, CRC (4).
+    private static bool PngHeaderIsDamaged(ReadOnlySpan<byte> png)
+    {
+        const int HeaderEnd = 8 + 4 + 4 + 13 + 4;
+        if (png.Length < HeaderEnd)
+        {
+            return false;
+        }
+
+        if (!png.Slice(12, 4).SequenceEqual("IHDR"u8))
+        {
+            return true;
+        }
+
+        uint stored = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(png.Slice(29, 4));
+        return Crc32(png.Slice(12, 4 + 13)) != stored;
+    }
+
+    // CRC-32 as PNG defines it (ISO 3309, reflected polynomial 0xEDB88320), bit by bit: it only covers 17 bytes.
+    private static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in bytes)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
+            }
+        }
+
+        return ~crc;
     }
 
     private static string FirstBytes(ReadOnlySpan<byte> b) => Convert.ToHexString(b[..Math.Min(8, b.Length)]);
