@@ -18,7 +18,8 @@ internal static class ImageResizer
         target.Clear();
         if (image.Width == width && image.Height == height)
         {
-            // Same size: a plain copy, which is also what Skia's integer-translate fast path produces.
+            // Same size: a plain copy. ML.NET's draw returns the same pixels in this case (a test checks it), though
+            // a shift without scaling, as in a crop, still goes through the cubic filter.
             CopyRgbToRgba(image.Rgb, target);
             return;
         }
