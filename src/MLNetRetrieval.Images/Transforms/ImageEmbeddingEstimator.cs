@@ -139,8 +139,7 @@ public sealed class ImageEmbeddingTransformer : ITransformer
         FailureColumnName = options.FailureColumnName;
         _bytesInput = bytesInput;
 
-        var state = new ImageEmbeddingState(embedder.Dimension, embedderOptions, embedder.ModelBytes.ToArray());
-        _chain = BuildChain(context, state, options, bytesInput, embedder);
+        _chain = BuildChain(context, ImageEmbeddingState.FromEmbedder(embedder, embedderOptions), options, bytesInput, embedder);
     }
 
     /// <summary>The embedder that scores rows; use it directly to embed many files with overlapped decoding.</summary>

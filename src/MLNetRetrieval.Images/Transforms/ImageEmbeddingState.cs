@@ -9,6 +9,8 @@ namespace MLNetRetrieval.Images.Transforms;
 /// bytes and every persistable setting of <see cref="ImageEmbedderOptions"/>.
 /// </summary>
 /// <remarks>
+/// The transform saves the settings the embedder resolved (preprocessing with ResNet18's mean image,
+/// tensor names), not the null defaults, so a loaded model needs no file of the ResNet18 package.
 /// <see cref="ImageEmbedderOptions.ConfigureSession"/> is code, not data, so it is not saved: a loaded
 /// model runs on the CPU until the caller rebuilds the embedder with its own options.
 /// </remarks>
@@ -20,7 +22,8 @@ internal sealed class ImageEmbeddingState
     //   u8 hasPreprocessing
     //   [hasPreprocessing] i32 width | i32 height | u8 resizeMode | u8 channelOrder | u8 layout
     //                      f32 scale | 3 × f32 mean | 3 × f32 std
-    //   u8 normalize | u8 flipAverage | i32 batchSize | i32 threads
+    //                      u8 hasMeanImage | [hasMeanImage] 3 × width × height f32, in tensor layout
+    //   u8 normalize | u8 flipAverage | i32 batchSize | i32 threads | i32 decodeThreads
     //   i32 maxSide | i64 maxPixelCount | i64 maxFileBytes
     //   i64 modelLength | model bytes (the ONNX file)
     // Version history:
@@ -29,6 +32,9 @@ internal sealed class ImageEmbeddingState
     private const uint WrittenVersion = 1;
     private const uint MinReaderVersion = 1;
     private const uint ReaderVersion = 1;
+
+    /// <summary>Upper bound on Width × Height, the same as <see cref="ImagePreprocessing.Validate"/> accepts.</summary>
+    private const long MaxTensorPixels = 1L << 26;
 
     /// <summary>Upper bound on a stored tensor name, which guards allocation when reading.</summary>
     private const int MaxNameBytes = 1 << 16;
@@ -49,12 +55,25 @@ internal sealed class ImageEmbeddingState
     /// <summary>The ONNX model file.</summary>
     public byte[] ModelBytes { get; }
 
+    /// <summary>Returns the settings that <paramref name="embedder"/> resolved, ready to be saved.</summary>
+    public static ImageEmbeddingState FromEmbedder(ImageEmbedder embedder, ImageEmbedderOptions requested)
+    {
+        var resolved = new ImageEmbedderOptions
+        {
+            InputName = embedder.InputName,
+            OutputName = embedder.OutputName,
+            Preprocessing = embedder.Preprocessing,
+            Normalize = requested.Normalize,
+            FlipAverage = requested.FlipAverage,
+            BatchSize = requested.BatchSize,
+            Threads = requested.Threads,
+            DecodeThreads = requested.DecodeThreads,
+            Decoder = requested.Decoder ?? new ImageDecoderOptions(),
+        };
+        return new ImageEmbeddingState(embedder.Dimension, resolved, embedder.ModelBytes.ToArray());
+    }
+
     /// <summary>Returns options that rebuild the embedder from the stored bytes, with no model path.</summary>
-    /// <remarks>
-    /// NOTE: a null <see cref="ImageEmbedderOptions.Preprocessing"/> is saved as null, so the rebuilt
-    /// embedder gets the default model's preprocessing only if <see cref="ImageEmbedder"/> applies it to
-    /// a null setting also when the model comes from <see cref="ImageEmbedderOptions.ModelBytes"/>.
-    /// </remarks>
     public ImageEmbedderOptions CreateEmbedderOptions() => new()
     {
         ModelBytes = ModelBytes,
@@ -65,6 +84,7 @@ internal sealed class ImageEmbeddingState
         FlipAverage = Options.FlipAverage,
         BatchSize = Options.BatchSize,
         Threads = Options.Threads,
+        DecodeThreads = Options.DecodeThreads,
         Decoder = Options.Decoder,
     };
 
@@ -94,12 +114,16 @@ internal sealed class ImageEmbeddingState
                     writer.Write(preprocessing.Mean[c]);
                 for (int c = 0; c < 3; c++)
                     writer.Write(preprocessing.Std[c]);
+                writer.Write((byte)(preprocessing.MeanImage is null ? 0 : 1));
+                foreach (float value in preprocessing.MeanImage ?? [])
+                    writer.Write(value);
             }
 
             writer.Write((byte)(Options.Normalize ? 1 : 0));
             writer.Write((byte)(Options.FlipAverage ? 1 : 0));
             writer.Write(Options.BatchSize);
             writer.Write(Options.Threads);
+            writer.Write(Options.DecodeThreads);
             writer.Write(Options.Decoder.MaxSide);
             writer.Write(Options.Decoder.MaxPixelCount);
             writer.Write(Options.Decoder.MaxFileBytes);
@@ -148,6 +172,10 @@ internal sealed class ImageEmbeddingState
             int threads = reader.ReadInt32();
             if (threads < 0)
                 throw Corrupt(offset, $"the thread count is {threads}, expected 0 or more");
+            offset = stream.Position;
+            int decodeThreads = reader.ReadInt32();
+            if (decodeThreads < 0)
+                throw Corrupt(offset, $"the decode thread count is {decodeThreads}, expected 0 or more");
 
             offset = stream.Position;
             var decoder = new ImageDecoderOptions { MaxSide = reader.ReadInt32(), MaxPixelCount = reader.ReadInt64(), MaxFileBytes = reader.ReadInt64() };
@@ -169,6 +197,7 @@ internal sealed class ImageEmbeddingState
                 FlipAverage = flipAverage,
                 BatchSize = batchSize,
                 Threads = threads,
+                DecodeThreads = decodeThreads,
                 Decoder = decoder,
             };
             return new ImageEmbeddingState(dimension, options, model);
@@ -184,8 +213,8 @@ internal sealed class ImageEmbeddingState
         long offset = reader.BaseStream.Position;
         int width = reader.ReadInt32();
         int height = reader.ReadInt32();
-        if (width < 1 || height < 1)
-            throw Corrupt(offset, $"the tensor size is {width}x{height}, expected positive sides");
+        if (width < 1 || height < 1 || (long)width * height > MaxTensorPixels)
+            throw Corrupt(offset, $"the tensor size is {width}x{height}, expected positive sides and at most {MaxTensorPixels} pixels");
 
         offset = reader.BaseStream.Position;
         var resizeMode = (ImageResizeMode)reader.ReadByte();
@@ -202,6 +231,18 @@ internal sealed class ImageEmbeddingState
         for (int c = 0; c < 3; c++)
             std[c] = reader.ReadSingle();
 
+        offset = reader.BaseStream.Position;
+        float[]? meanImage = null;
+        if (ReadFlag(reader, "hasMeanImage", offset))
+        {
+            int length = checked(3 * width * height);
+            if ((long)length * sizeof(float) > reader.BaseStream.Length - reader.BaseStream.Position)
+                throw Corrupt(offset, $"the mean image of {length} values does not fit in the remaining {reader.BaseStream.Length - reader.BaseStream.Position} bytes");
+            meanImage = new float[length];
+            for (int i = 0; i < length; i++)
+                meanImage[i] = reader.ReadSingle();
+        }
+
         return new ImagePreprocessing
         {
             Width = width,
@@ -212,6 +253,7 @@ internal sealed class ImageEmbeddingState
             Scale = scale,
             Mean = mean,
             Std = std,
+            MeanImage = meanImage,
         };
     }
 

@@ -91,15 +91,17 @@ public sealed class ImageEmbeddingSchemaTests
     {
         { "BatchSize", new ImageEmbedderOptions { BatchSize = 0 } },
         { "Threads", new ImageEmbedderOptions { Threads = -1 } },
+        { "DecodeThreads", new ImageEmbedderOptions { DecodeThreads = -2 } },
+        { "BatchSize", new ImageEmbedderOptions { BatchSize = 5000 } },
         { "ModelPath", new ImageEmbedderOptions { ModelPath = " " } },
         { "decoder limits", new ImageEmbedderOptions { Decoder = new ImageDecoderOptions { MaxSide = 0 } } },
         { "Width and Height", new ImageEmbedderOptions { Preprocessing = new ImagePreprocessing { Width = 0 } } },
-        { "Mean must have 3 values", new ImageEmbedderOptions { Preprocessing = new ImagePreprocessing { Mean = [0f] } } },
-        { "Std must have 3 values", new ImageEmbedderOptions { Preprocessing = new ImagePreprocessing { Std = [1f, 1f, 1f, 1f] } } },
-        { "Std[1]", new ImageEmbedderOptions { Preprocessing = new ImagePreprocessing { Std = [1f, 0f, 1f] } } },
-        { "Mean[2]", new ImageEmbedderOptions { Preprocessing = new ImagePreprocessing { Mean = [0f, 0f, float.NaN] } } },
+        { "Mean must hold 3", new ImageEmbedderOptions { Preprocessing = new ImagePreprocessing { Mean = [0f] } } },
+        { "Std must hold 3", new ImageEmbedderOptions { Preprocessing = new ImagePreprocessing { Std = [1f, 1f, 1f, 1f] } } },
+        { "non-zero", new ImageEmbedderOptions { Preprocessing = new ImagePreprocessing { Std = [1f, 0f, 1f] } } },
+        { "finite", new ImageEmbedderOptions { Preprocessing = new ImagePreprocessing { Mean = [0f, 0f, float.NaN] } } },
         { "Scale", new ImageEmbedderOptions { Preprocessing = new ImagePreprocessing { Scale = float.PositiveInfinity } } },
-        { "resize mode", new ImageEmbedderOptions { Preprocessing = new ImagePreprocessing { ResizeMode = (ImageResizeMode)9 } } },
+        { "ResizeMode=9", new ImageEmbedderOptions { Preprocessing = new ImagePreprocessing { ResizeMode = (ImageResizeMode)9 } } },
     };
 
     [Theory]

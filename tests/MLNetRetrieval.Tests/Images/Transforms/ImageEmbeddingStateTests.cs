@@ -28,11 +28,13 @@ public sealed class ImageEmbeddingStateTests
                 Scale = 1f / 255,
                 Mean = [0.485f, 0.456f, 0.406f],
                 Std = [0.229f, 0.224f, 0.225f],
+                MeanImage = Enumerable.Range(0, 3 * 8 * 6).Select(i => i * 0.25f).ToArray(),
             },
             Normalize = true,
             FlipAverage = true,
             BatchSize = 3,
             Threads = 2,
+            DecodeThreads = 1,
             Decoder = new ImageDecoderOptions { MaxSide = 4000, MaxPixelCount = 12_000_000, MaxFileBytes = 1 << 24 },
         };
 
@@ -50,10 +52,12 @@ public sealed class ImageEmbeddingStateTests
         Assert.Equal(1f / 255, preprocessing.Scale);
         Assert.Equal(options.Preprocessing.Mean, preprocessing.Mean);
         Assert.Equal(options.Preprocessing.Std, preprocessing.Std);
+        Assert.Equal(options.Preprocessing.MeanImage, preprocessing.MeanImage);
         Assert.True(copy.Options.Normalize);
         Assert.True(copy.Options.FlipAverage);
         Assert.Equal(3, copy.Options.BatchSize);
         Assert.Equal(2, copy.Options.Threads);
+        Assert.Equal(1, copy.Options.DecodeThreads);
         Assert.Equal(4000, copy.Options.Decoder.MaxSide);
         Assert.Equal(12_000_000, copy.Options.Decoder.MaxPixelCount);
         Assert.Equal(1 << 24, copy.Options.Decoder.MaxFileBytes);
