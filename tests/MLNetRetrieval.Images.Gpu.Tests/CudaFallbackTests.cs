@@ -68,6 +68,33 @@ public sealed class CudaFallbackTests
     }
 
     [Fact]
+    public void EmbedderFallsBackToCpu()
+    {
+        if (CudaExecution.FindFallbackReason(0) is null)
+            return; // A usable GPU: there is no fallback to check.
+        var context = new MLContext(seed: 1);
+        int warnings = 0;
+        context.Log += (_, e) =>
+        {
+            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning)
+                warnings++;
+        };
+        var options = new ImageEmbedderOptions
+        {
+            ModelBytes = TinyModel.Bytes(),
+            Preprocessing = new Preprocessing.ImagePreprocessing { Width = 8, Height = 8, ResizeMode = Preprocessing.ImageResizeMode.Stretch },
+        }.UseCuda(deviceId: 0, context: context);
+
+        using var embedder = new ImageEmbedder(options);
+        var embedding = new float[embedder.Dimension];
+        embedder.Embed(new Decoding.DecodedImage(2, 2, [255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9]), embedding);
+
+        Assert.Equal(1, warnings);
+        Assert.Equal(TinyModel.Dimension, embedding.Length);
+        Assert.All(embedding, value => Assert.True(float.IsFinite(value)));
+    }
+
+    [Fact]
     public void EarlierHookStillRuns()
     {
         int calls = 0;
