@@ -57,6 +57,43 @@ public sealed class ImageEmbeddingEndToEndTests
     }
 
     [Fact]
+    public void SchemasAgreeWithTransform()
+    {
+        string[] paths = ImageFiles.WriteFashion(ImageFiles.TempFolder(), first: 40, count: 2);
+        var context = new MLContext(seed: 1);
+        IDataView input = PathView(context, paths);
+        ImageEmbeddingEstimator estimator = context.Retrieval().EmbedImages("Embedding", "ImagePath", ImageEmbeddingChainTests.TinyOptions());
+
+        SchemaShape shape = estimator.GetOutputSchema(Tests.Transforms.TestData.ShapeOf(input.Schema));
+        ImageEmbeddingTransformer transformer = estimator.Fit(input);
+        DataViewSchema predicted = transformer.GetOutputSchema(input.Schema);
+        DataViewSchema actual = transformer.Transform(input).Schema;
+
+        Assert.Equal(actual.Select(c => (c.Name, c.Type)), predicted.Select(c => (c.Name, c.Type)));
+        Assert.Equal(actual.Select(c => c.Name).Order(), shape.Select(c => c.Name).Order());
+        Assert.Equal(SchemaShape.Column.VectorKind.Vector, shape.Single(c => c.Name == "Embedding").Kind);
+    }
+
+    [Fact]
+    public void PredictionEngineMatchesTransform()
+    {
+        string[] paths = ImageFiles.WriteFashion(ImageFiles.TempFolder(), first: 50, count: 2);
+        var context = new MLContext(seed: 1);
+        IDataView input = PathView(context, paths);
+        ImageEmbeddingTransformer transformer = context.Retrieval().EmbedImages("Embedding", "ImagePath", ImageEmbeddingChainTests.TinyOptions()).Fit(input);
+        float[][] expected = transformer.Transform(input).GetColumn<float[]>("Embedding").ToArray();
+
+        using PredictionEngine<PathRow, EmbeddingRow> engine = context.Model.CreatePredictionEngine<PathRow, EmbeddingRow>(transformer);
+        EmbeddingRow first = engine.Predict(new PathRow { ImagePath = paths[0] });
+        EmbeddingRow missing = engine.Predict(new PathRow { ImagePath = paths[0] + ".missing" });
+
+        Assert.Equal(Bits(expected[0]), Bits(first.Embedding));
+        Assert.Equal(string.Empty, first.EmbeddingFailure);
+        Assert.NotEqual(string.Empty, missing.EmbeddingFailure);
+        Assert.All(missing.Embedding, value => Assert.True(float.IsNaN(value)));
+    }
+
+    [Fact]
     public void ByteColumnMatchesPathColumn()
     {
         string[] paths = ImageFiles.WriteFashion(ImageFiles.TempFolder(), first: 10, count: 4);
@@ -207,6 +244,14 @@ public sealed class ImageEmbeddingEndToEndTests
     private sealed class PathRow
     {
         public string ImagePath = string.Empty;
+    }
+
+    private sealed class EmbeddingRow
+    {
+        [VectorType(TinyModel.Dimension)]
+        public float[] Embedding = [];
+
+        public string EmbeddingFailure = string.Empty;
     }
 
     private sealed class BytesRow
