@@ -3,12 +3,12 @@
 //
 //     dotnet run examples/data/images/make-sample.cs [SOURCE]
 //
-// SOURCE defaults to /usr/share/openclipart/png. For each category below the script lists the
-// PNG files under the source folder recursively, sorts the paths ordinally, draws PerCategory of
-// them with a seeded System.Random (whose seeded sequence is fixed across .NET versions), and
-// writes each one composited onto white and scaled so its longer side is MaxSide pixels, as an
-// 8-bit RGB PNG named after the source file. Files whose longer side is under MinSourceSide
-// pixels are skipped, because scaling them up shows mostly blur.
+// SOURCE defaults to /usr/share/openclipart/png. For each category below, the script lists the
+// PNG files under the source folder recursively and sorts the paths ordinally. It shuffles them with
+// a seeded System.Random, whose seeded sequence does not change between .NET versions, and keeps the
+// first PerCategory files whose longer side is at least MinSourceSide pixels, because scaling smaller
+// files up shows mostly blur. Each kept file is composited onto white, scaled so its longer side is
+// MaxSide pixels, and written as an 8-bit RGB PNG under its source file name.
 #:package SkiaSharp
 #:package SkiaSharp.NativeAssets.Linux.NoDependencies
 
@@ -67,7 +67,7 @@ foreach ((string label, string sourceFolder) in categories)
         var sampling = new SKSamplingOptions(SKCubicResampler.Mitchell);
         surface.Canvas.DrawImage(image, new SKRect(0, 0, width, height), sampling);
 
-        // Drop the alpha channel: the canvas is opaque, and RGB files are about a quarter smaller.
+        // The canvas is opaque, so the file needs no alpha channel.
         using SKImage snapshot = surface.Snapshot();
         using var rgb = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgb888x, SKAlphaType.Opaque));
         snapshot.ReadPixels(rgb.Info, rgb.GetPixels(), rgb.RowBytes, 0, 0);
