@@ -82,7 +82,8 @@ internal static class IndexCommand
         return command;
     }
 
-    internal sealed record IndexSettings(VectorInputOptions Input, ParseResult Parse, Indexes.DistanceMetric Metric, int K,
+    /// <summary>Settings of one index run; <paramref name="Input"/> and <paramref name="Parse"/> locate the vector file and are null for images.</summary>
+    internal sealed record IndexSettings(VectorInputOptions? Input, ParseResult? Parse, Indexes.DistanceMetric Metric, int K,
         bool ExcludeSelf, bool Normalize, string Output, int Threads, bool Json, IndexType Type, CompressionSettings Compression,
         HnswSettings Graph, bool GraphGiven);
 
@@ -90,12 +91,14 @@ internal static class IndexCommand
     {
         CliConsole console = context.Console;
         var clock = Stopwatch.StartNew();
-        string inputPath = settings.Parse.GetValue(settings.Input.Path)!;
+        VectorInputOptions input = settings.Input!;
+        ParseResult parse = settings.Parse!;
+        string inputPath = parse.GetValue(input.Path)!;
         using var zip = new AtomicFile(settings.Output);
 
         // Check the type's settings before reading a possibly large input file.
         CheckTypeSettings(settings);
-        VectorSet vectors = settings.Input.Read(settings.Parse);
+        VectorSet vectors = input.Read(parse);
         if (settings.Metric == Indexes.DistanceMetric.Cosine && QueryScoring.FindZeroRow(vectors) is int zeroRow and >= 0)
         {
             throw new InvalidDataException(
