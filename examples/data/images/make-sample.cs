@@ -6,7 +6,7 @@
 // SOURCE defaults to /usr/share/openclipart/png. For each category below, the script lists the
 // PNG files under the source folder recursively and sorts the paths ordinally. It shuffles them with
 // a seeded System.Random, whose seeded sequence does not change between .NET versions, and keeps the
-// first PerCategory files whose longer side is at least MinSourceSide pixels, because scaling smaller
+// first PerCategory files, with distinct file names, whose longer side is at least MinSourceSide pixels, because scaling smaller
 // files up shows mostly blur. Each kept file is composited onto white, scaled so its longer side is
 // MaxSide pixels, and written as an 8-bit RGB PNG under its source file name.
 #:package SkiaSharp
@@ -50,10 +50,15 @@ foreach ((string label, string sourceFolder) in categories)
     Directory.CreateDirectory(folder);
 
     int written = 0;
+    var names = new HashSet<string>(StringComparer.Ordinal);
     foreach (string path in candidates)
     {
         if (written == PerCategory)
             break;
+
+        // Sub-folders can hold files of the same name (vehicles has several hummer_01.png); keep the first.
+        if (!names.Add(Path.GetFileName(path)))
+            continue;
         using SKBitmap? original = SKBitmap.Decode(path);
         if (original is null || Math.Max(original.Width, original.Height) < MinSourceSide)
             continue;
