@@ -123,6 +123,10 @@ public sealed class ImageFolderTests
         Assert.Equal("extensions", error.ParamName);
     }
 
+    /// <summary>Returns the name of the first file of <paramref name="folder"/> in ordinal order.</summary>
+    internal static string FirstFileName(string folder) =>
+        Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).First()!;
+
     /// <summary>Creates a temporary folder with empty files at the given relative paths; the walker does not read file contents.</summary>
     internal static string CreateTree(params string[] relativePaths)
     {
