@@ -5,9 +5,9 @@
 //
 // SOURCE defaults to /usr/share/openclipart/png. For each category below, the script lists the
 // PNG files under the source folder recursively and sorts the paths ordinally. It shuffles them with
-// a seeded System.Random, whose seeded sequence does not change between .NET versions, and keeps the
-// first PerCategory files, with distinct file names, whose longer side is at least MinSourceSide pixels, because scaling smaller
-// files up shows mostly blur. Each kept file is composited onto white, scaled so its longer side is
+// a seeded System.Random, whose seeded sequence does not change between .NET versions. It keeps the
+// first PerCategory files with distinct file names whose longer side is at least MinSourceSide
+// pixels, because scaling smaller files up shows mostly blur. Each kept file is composited onto white, scaled so its longer side is
 // MaxSide pixels, and written as an 8-bit RGB PNG under its source file name.
 #:package SkiaSharp
 #:package SkiaSharp.NativeAssets.Linux.NoDependencies

@@ -91,7 +91,7 @@ internal static class ImageIndexCommand
         IReadOnlyList<ImageFile> files = ImageRetrieval.ListImages(input);
         string folder = Path.GetFullPath(input.Folder!);
 
-        // The fitted step owns the embedder that is saved in the zip, so the index holds exactly the vectors that step computes.
+        // The fitted step owns the embedder that is saved in the zip, so the index contains exactly the vectors that step computes.
         var ml = new MLContext(seed: 1);
         IDataView paths = ImageRetrieval.CreatePathView(ml, files, input.LabelsFromFolders);
         ITransformer embeddingStep = ImageModelAccess.FitEmbedding(ml, VectorViews.FeatureColumn, ImageRetrieval.PathColumn, embedding, paths);

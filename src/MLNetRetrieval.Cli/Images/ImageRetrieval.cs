@@ -25,7 +25,7 @@ internal static class ImageRetrieval
     /// <summary>Text column with the image path in the view that the saved model reads.</summary>
     public const string PathColumn = nameof(PathRow.ImagePath);
 
-    /// <summary>Entry of the model zip that holds the manifest; ML.NET's loader ignores entries it does not know.</summary>
+    /// <summary>Entry of the model zip that contains the manifest; ML.NET's loader ignores entries it does not know.</summary>
     public const string ManifestEntryName = "MLNetRetrieval.Images/manifest.csv";
 
     public const string FailuresHeader = "path,reason";
@@ -145,7 +145,7 @@ internal static class ImageRetrieval
         ModelFile model = ModelFile.Load(context, path);
         IReadOnlyList<ImageManifestEntry> manifest = ReadManifest(model.Path);
         if (manifest.Count != model.Searcher.Count)
-            throw new InvalidDataException($"{model.Path}: the manifest lists {manifest.Count} images but the index holds {model.Searcher.Count} vectors. Rebuild the model with index --images.");
+            throw new InvalidDataException($"{model.Path}: the manifest lists {manifest.Count} images but the index contains {model.Searcher.Count} vectors. Rebuild the model with index --images.");
         ImageEmbedder embedder = ImageModelAccess.FindEmbedder(context, model.Model)
             ?? throw new InvalidDataException($"{model.Path}: the model has an image manifest but no image embedding step. Rebuild the model with index --images.");
         if (embedder.Dimension != model.Searcher.Dimension)

@@ -111,7 +111,7 @@ internal static class ImageSearchCommand
         int d = embedded.Dimension;
         bool rejectsZero = QueryScoring.RejectsZeroVectors(model.File.Searcher);
 
-        var kept = new List<int>(embedded.SourceIndices.Length);
+        var searchable = new List<int>(embedded.SourceIndices.Length);
         for (int row = 0; row < embedded.SourceIndices.Length; row++)
         {
             if (rejectsZero && !embedded.Vectors.AsSpan(row * d, d).ContainsAnyExcept(0f))
@@ -120,21 +120,21 @@ internal static class ImageSearchCommand
                 continue;
             }
 
-            kept.Add(row);
+            searchable.Add(row);
         }
 
-        var values = new float[checked(kept.Count * d)];
-        var keptIds = new long[kept.Count];
-        var keptFiles = new ImageFile[kept.Count];
-        for (int i = 0; i < kept.Count; i++)
+        var values = new float[checked(searchable.Count * d)];
+        var searchableIds = new long[searchable.Count];
+        var searchableFiles = new ImageFile[searchable.Count];
+        for (int i = 0; i < searchable.Count; i++)
         {
-            int source = embedded.SourceIndices[kept[i]];
-            embedded.Vectors.AsSpan(kept[i] * d, d).CopyTo(values.AsSpan(i * d, d));
-            keptIds[i] = ids[source];
-            keptFiles[i] = files[source];
+            int source = embedded.SourceIndices[searchable[i]];
+            embedded.Vectors.AsSpan(searchable[i] * d, d).CopyTo(values.AsSpan(i * d, d));
+            searchableIds[i] = ids[source];
+            searchableFiles[i] = files[source];
         }
 
-        return new ImageQueries(new VectorSet(values, kept.Count, d, keptIds, null, "query images"), keptFiles, failures, files.Count);
+        return new ImageQueries(new VectorSet(values, searchable.Count, d, searchableIds, null, "query images"), searchableFiles, failures, files.Count);
     }
 
     /// <summary>
