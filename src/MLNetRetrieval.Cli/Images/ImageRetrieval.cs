@@ -103,8 +103,9 @@ internal static class ImageRetrieval
     {
         if (used > 0)
             return;
-        string first = failures.Count > 0 ? $" The first, {failures[0].Path}: {ExceptionText.Sentence(failures[0].Reason)}" : "";
-        throw new InvalidDataException($"None of the {total} {what} could be used; the reasons are in {failuresWhere}.{first}");
+        // The decoder's reasons name the file, so the first one is quoted as it is.
+        string first = failures.Count > 0 ? $" The first reason: {ExceptionText.Sentence(failures[0].Reason)}" : "";
+        throw new InvalidDataException($"None of the {what} could be used ({total} tried); the reasons are in {failuresWhere}.{first}");
     }
 
     /// <summary>Creates the view that the saved model reads: the image path (Text), the id (Int64) and optionally the label (Text).</summary>

@@ -116,7 +116,8 @@ internal static class ImageSearchCommand
         {
             if (rejectsZero && !embedded.Vectors.AsSpan(row * d, d).ContainsAnyExcept(0f))
             {
-                failures.Add((files[embedded.SourceIndices[row]].Path, "The embedding is a zero vector, which has no direction under the index's cosine metric."));
+                string path = files[embedded.SourceIndices[row]].Path;
+                failures.Add((path, $"The embedding of '{path}' is a zero vector, which has no direction under the index's cosine metric."));
                 continue;
             }
 

@@ -45,6 +45,24 @@ public sealed class ImageCliFlowTests
     }
 
     [Fact]
+    public void AllImagesCorruptIsDataError()
+    {
+        string folder = CliHarness.TempDirectory();
+        string images = Path.Combine(folder, "images");
+        Directory.CreateDirectory(images);
+        string bad = Path.Combine(images, "empty.jpg");
+        File.WriteAllBytes(bad, []);
+        string zip = Path.Combine(folder, "model.zip");
+
+        CliResult result = CliHarness.Run("index", "--images", images, "--output", zip);
+
+        Assert.Equal(1, result.ExitCode);
+        CliHarness.AssertOneErrorLine(result, "model.failures.csv");
+        Assert.False(File.Exists(zip));
+        Assert.Equal([bad], ReadFailurePaths(Path.Combine(folder, "model.failures.csv")));
+    }
+
+    [Fact]
     public void SingleImageFindsItselfFirst()
     {
         string folder = CliHarness.TempDirectory();
