@@ -34,7 +34,8 @@ public static class ImageFolder
     /// Files are sorted by their relative path with '/' separators, by ordinal comparison of UTF-16
     /// code units, so the order and the ids do not depend on the file system or the culture. Files and
     /// folders whose names start with a dot are skipped (on Unix .NET reports them as hidden), which
-    /// also skips macOS "._name.jpg" metadata files and version-control folders.
+    /// also skips macOS "._name.jpg" metadata files and version-control folders. Symbolic links to
+    /// files are listed; symbolic links to folders are not followed.
     /// </remarks>
     /// <param name="folder">The folder to search.</param>
     /// <param name="options">Extensions and labels; null for the defaults.</param>
@@ -53,16 +54,28 @@ public static class ImageFolder
 
         var enumeration = new EnumerationOptions
         {
-            RecurseSubdirectories = true,
             AttributesToSkip = FileAttributes.Hidden | FileAttributes.System,
             IgnoreInaccessible = false,
         };
         var found = new List<(string Relative, string Full)>();
-        foreach (string path in Directory.EnumerateFiles(root, "*", enumeration))
+        var pending = new Stack<DirectoryInfo>();
+        pending.Push(new DirectoryInfo(root));
+        while (pending.Count > 0)
         {
-            string extension = System.IO.Path.GetExtension(path);
-            if (extension.Length > 1 && extensions.Contains(extension[1..]))
-                found.Add((System.IO.Path.GetRelativePath(root, path).Replace(System.IO.Path.DirectorySeparatorChar, '/'), path));
+            foreach (FileSystemInfo entry in pending.Pop().EnumerateFileSystemInfos("*", enumeration))
+            {
+                // .NET's own recursion follows links to folders, so a link to an ancestor never ends; like find, this walk does not follow them.
+                if (entry is DirectoryInfo folderEntry)
+                {
+                    if (folderEntry.LinkTarget is null)
+                        pending.Push(folderEntry);
+                    continue;
+                }
+
+                string extension = entry.Extension;
+                if (extension.Length > 1 && extensions.Contains(extension[1..]))
+                    found.Add((System.IO.Path.GetRelativePath(root, entry.FullName).Replace(System.IO.Path.DirectorySeparatorChar, '/'), entry.FullName));
+            }
         }
 
         if (found.Count == 0)

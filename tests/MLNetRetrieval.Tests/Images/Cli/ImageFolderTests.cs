@@ -60,6 +60,18 @@ public sealed class ImageFolderTests
     }
 
     [Fact]
+    public void ListDoesNotFollowFolderLinks()
+    {
+        string root = CreateTree("a/x.png", "b/y.png");
+        Directory.CreateSymbolicLink(Path.Combine(root, "a", "loop"), root);
+        File.CreateSymbolicLink(Path.Combine(root, "b", "z.png"), Path.Combine(root, "a", "x.png"));
+
+        IReadOnlyList<ImageFile> files = ImageFolder.List(root);
+
+        Assert.Equal(["a/x.png", "b/y.png", "b/z.png"], files.Select(file => file.RelativePath));
+    }
+
+    [Fact]
     public void LabelsComeFromFirstSubFolder()
     {
         string root = CreateTree("cats/a.png", "cats/young/b.png", "dogs/c.png");
