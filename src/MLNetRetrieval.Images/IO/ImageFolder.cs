@@ -25,7 +25,7 @@ public sealed class ImageFolderOptions
 
 /// <summary>
 /// Lists the image files of a folder tree in a stable order, so the same tree always gives the same
-/// ids, and reads and writes the manifest CSV that maps those ids back to files.
+/// ids. <see cref="ImageManifest"/> records which file each id stands for.
 /// </summary>
 public static class ImageFolder
 {
