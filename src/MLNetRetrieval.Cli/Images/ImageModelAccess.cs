@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using MLNetRetrieval.Images;
+using MLNetRetrieval.Images.Transforms;
 
 namespace MLNetRetrieval.Cli.Images;
 
@@ -22,10 +23,7 @@ internal static class ImageModelAccess
     public static ITransformer FitEmbedding(MLContext context, string outputColumnName, string inputColumnName,
         ImageEmbedderOptions options, IDataView input)
     {
-        // TODO: becomes `context.Retrieval().EmbedImages(outputColumnName, inputColumnName, options).Fit(input)`
-        // when the image transform (MLNetRetrieval.Images.Transforms) is merged.
-        _ = (context, outputColumnName, inputColumnName, options, input);
-        throw new NotSupportedException("This build has no image embedding transform (ImageRetrievalCatalog.EmbedImages); image commands need it.");
+        return context.Retrieval().EmbedImages(outputColumnName, inputColumnName, options).Fit(input);
     }
 
     /// <summary>Returns the embedder of the embedding step in <paramref name="model"/>, or null when the model has none.</summary>
@@ -33,8 +31,6 @@ internal static class ImageModelAccess
     /// <param name="model">A fitted model, or a chain loaded with <c>Model.Load</c>.</param>
     public static ImageEmbedder? FindEmbedder(MLContext context, ITransformer model)
     {
-        // TODO: becomes `context.Retrieval().GetImageEmbedder(model)` when the image transform is merged.
-        _ = (context, model);
-        throw new NotSupportedException("This build has no image embedding transform (ImageRetrievalCatalog.GetImageEmbedder); image commands need it.");
+        return context.Retrieval().GetImageEmbedder(model);
     }
 }
