@@ -257,6 +257,27 @@ public sealed partial class IvfPqIndex
         }
     }
 
+    /// <summary>
+    /// Writes the list that <c>Add</c> would put each vector in: its nearest centroid, found by comparing with every
+    /// centroid or through the centroid graph, as <see cref="CoarseSearch"/> sets. Runs on all cores.
+    /// </summary>
+    /// <param name="vectors">Row-major vectors, size n × <see cref="Dimension"/>.</param>
+    /// <param name="lists">Output list per vector, size n.</param>
+    /// <exception cref="InvalidOperationException">The index is not trained.</exception>
+    /// <exception cref="ArgumentException">The sizes do not match, or a value is NaN or infinite.</exception>
+    public void AssignToLists(ReadOnlySpan<float> vectors, Span<int> lists)
+    {
+        EnsureTrained();
+        int n = VectorChecks.RowCount(vectors, Dimension, nameof(vectors));
+        if (lists.Length != n)
+        {
+            throw new ArgumentException($"Expected one list slot per vector ({n}), got {lists.Length}.", nameof(lists));
+        }
+
+        VectorChecks.EnsureFinite(vectors, Dimension, nameof(vectors));
+        _coarse.Assign(vectors, n, lists, Width);
+    }
+
     /// <summary>Removes the vector with <paramref name="id"/>; returns whether it was stored.</summary>
     public bool Remove(long id) => _lists.Remove(new[] { id }) == 1;
 
