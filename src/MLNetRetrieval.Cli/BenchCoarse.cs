@@ -23,7 +23,7 @@ internal static class BenchCoarse
 
     /// <summary>
     /// Measures brute-force assignment once, then graph assignment at each of <paramref name="efValues"/>; restores the
-    /// index's efSearch afterwards. Both methods run on every core, as <see cref="IvfPqIndex.Add(ReadOnlySpan{float})"/> does.
+    /// index's efSearch afterwards. Both methods run on every core, as <see cref="IvfPqIndex.Add(ReadOnlySpan{float}, CancellationToken)"/> does.
     /// </summary>
     public static List<AssignmentRow> Check(IvfPqIndex index, VectorSet baseSet, int rows, IEnumerable<int> efValues, CancellationToken token)
     {

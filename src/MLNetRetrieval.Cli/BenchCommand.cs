@@ -156,7 +156,7 @@ internal static class BenchCommand
         int? TrainingIterations, int CoarseCheck);
 
     /// <summary>What <c>--coarse-check</c> measured on one ivf-hnsw-pq index, with its saved size by component.</summary>
-    private sealed record CoarseReport(string Type, int Lists, List<BenchCoarse.AssignmentRow> Assignment, BenchCoarse.SizeBreakdown Sizes);
+    private sealed record CoarseReport(string Type, int Lists, double TrainSeconds, double AddSeconds, List<BenchCoarse.AssignmentRow> Assignment, BenchCoarse.SizeBreakdown Sizes);
 
     /// <summary>Writes the recall–throughput plot (batch QPS against recall@k, one curve per index type) and an HTML page with the table.</summary>
     private static string WriteReport(string directory, BenchSettings settings, VectorSet baseSet, int nq, List<BenchRow> rows)
@@ -256,7 +256,7 @@ internal static class BenchCommand
                 {
                     console.Info($"Checking coarse assignment of {Math.Min(settings.CoarseCheck, baseSet.Count)} base vectors against brute force...");
                     List<BenchCoarse.AssignmentRow> assignment = BenchCoarse.Check(ivf, baseSet, settings.CoarseCheck, settings.EfValues, token);
-                    coarseReports.Add(new CoarseReport(typeName, ivf.NumberOfLists, assignment, BenchCoarse.Sizes(ivf, serializedBytes)));
+                    coarseReports.Add(new CoarseReport(typeName, ivf.NumberOfLists, index.TrainSeconds, index.AddSeconds, assignment, BenchCoarse.Sizes(ivf, serializedBytes)));
 
                     // Exact probing on the same lists shows what the graph costs in recall at query time. Switching
                     // drops the graph, so this runs last.
@@ -450,7 +450,7 @@ internal static class BenchCommand
         console.Write(table);
         foreach (CoarseReport coarse in coarseReports)
         {
-            console.Info($"Coarse assignment of {coarse.Type}, nlist {coarse.Lists}, on every core (database seconds are scaled from the checked rows):");
+            console.Info($"{coarse.Type}, nlist {coarse.Lists}: train {coarse.TrainSeconds:F1} s, add {coarse.AddSeconds:F1} s. Coarse assignment on every core (database seconds are scaled from the checked rows):");
             var check = CliConsole.CreateTable().AddColumn("method").AddColumn("ef").AddColumn("rows").AddColumn("µs/vector").AddColumn("database s").AddColumn("true nearest");
             foreach (BenchCoarse.AssignmentRow row in coarse.Assignment)
             {

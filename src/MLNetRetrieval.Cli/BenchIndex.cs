@@ -35,6 +35,12 @@ internal sealed class BenchIndex
     /// <summary>The IVF-PQ index, for the coarse-assignment check and the size breakdown; null for other types.</summary>
     public IvfPqIndex? IvfPq => _ivfPq;
 
+    /// <summary>Seconds spent in Train (ivf-hnsw-pq: k-means, the centroid graph and the PQ), 0 when not timed.</summary>
+    public double TrainSeconds { get; private init; }
+
+    /// <summary>Seconds spent in Add (ivf-hnsw-pq: graph assignment and encoding), 0 when not timed.</summary>
+    public double AddSeconds { get; private init; }
+
     /// <summary>Candidates re-ranked by exact distance when the index stores vectors for that; 0 otherwise.</summary>
     public int Rerank => _rerank;
 
@@ -77,9 +83,12 @@ internal sealed class BenchIndex
                         CoarseSearch = CoarseSearch.Hnsw,
                         CoarseConnectivity = hnsw.Connectivity,
                     };
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
                     ivfHnswPq.Train(sample, kmeans);
+                    double trainSeconds = clock.Elapsed.TotalSeconds;
+                    clock.Restart();
                     ivfHnswPq.Add(data.Values);
-                    return new BenchIndex(null, null, null, ivfHnswPq, settings.Rerank);
+                    return new BenchIndex(null, null, null, ivfHnswPq, settings.Rerank) { TrainSeconds = trainSeconds, AddSeconds = clock.Elapsed.TotalSeconds };
                 case IndexType.Hnsw:
                     // efSearch is set per query from the sweep, so the stored default does not matter here.
                     var graph = new HnswIndex(d, DistanceMetric.SquaredEuclidean, new HnswOptions
