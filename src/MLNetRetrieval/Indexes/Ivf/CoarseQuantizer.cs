@@ -130,6 +130,8 @@ internal sealed unsafe class CoarseQuantizer
     }
 
     /// <summary>Runs k-means with nlist clusters; the caller has checked that there are at least nlist vectors.</summary>
+    // TODO: assign through an HNSW graph over the current centroids in the Lloyd iterations, so that k-means at nlist
+    // 65536 and above can train on more than a few vectors per centroid in bounded time.
     public void Train(ReadOnlySpan<float> vectors, int count, KMeansOptions? options, VectorWidth width)
     {
         KMeansOptions settings = options?.Clone() ?? new KMeansOptions { MaxIterations = DefaultIterations };

@@ -114,7 +114,7 @@ public sealed partial class IvfPqIndex
 
     /// <summary>
     /// How centroids are searched at <c>Add</c> and <c>Search</c>: <see cref="Indexes.CoarseSearch.Exact"/> (default) or
-    /// through an HNSW graph. The graph is built single-threaded on the first use after training or after a change, and
+    /// through an HNSW graph. The graph is built single-threaded by <c>Train</c>, or on first use after a change, and
     /// saved with the index. Changing it on a filled index is allowed: stored codes stay valid, only later assignments
     /// and probes change.
     /// </summary>
