@@ -15,8 +15,8 @@
 # trains on a seeded sample of 8 (nlist 16384) or 4 (nlist 65536) vectors per centroid, because one
 # iteration over all 1,000,000 vectors at nlist 65536 costs about 8.4e12 multiply-adds. Run nlist16384
 # uses --threads 1 (k-means, graph build and batch search on one thread) and 10 iterations. Run
-# nlist65536 uses --threads 2 and 6 iterations so that it finishes within about half an hour on a
-# loaded 2-core machine; its batch QPS is therefore two-thread QPS. The centroid graph is always built
+# nlist65536 uses --threads 2 and 6 iterations, so that it finishes within about half an hour on a
+# loaded 2-core machine. Its batch QPS is therefore two-thread QPS. The centroid graph is always built
 # on one thread, and IvfPqIndex.Add and the --coarse-check assignments always use every core. One-query
 # QPS searches one query per call. The runs follow each other, and the load average is logged before each.
 set -euo pipefail

@@ -65,7 +65,7 @@ internal static class BenchCoarse
         return result;
     }
 
-    /// <summary>Splits the saved size of <paramref name="index"/> into its components; the remainder holds the graph.</summary>
+    /// <summary>Splits the saved size of <paramref name="index"/> into its components; the remainder contains the graph.</summary>
     public static SizeBreakdown Sizes(IvfPqIndex index, long total)
     {
         long codes = (long)index.Count * index.Quantizer.CodeSize;

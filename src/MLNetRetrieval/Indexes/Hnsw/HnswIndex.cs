@@ -188,7 +188,7 @@ public sealed partial class HnswIndex
     /// <remarks>
     /// Rows are inserted in row order; worker threads take the next row in turn. When <paramref name="cancellationToken"/>
     /// is canceled, the threads finish the rows they hold and stop, the rows inserted so far (a prefix of
-    /// <paramref name="vectors"/>, <see cref="Count"/> tells how long) stay searchable, and the rest are dropped as if
+    /// <paramref name="vectors"/>, <see cref="Count"/> gives its end) stay searchable, and the rest are dropped as if
     /// never passed. The level generator is rewound to the first dropped row, so adding the rest later gives the same
     /// levels as one uninterrupted call.
     /// </remarks>
