@@ -105,6 +105,20 @@ internal static class BenchCommand
             CustomParser = result => CliCommands.ParseInteger(result, 0, 10000, "--iterations must be an integer from 0 to 10000"),
         };
 
+        var initialization = new Option<string>("--init")
+        {
+            Description = "Seeding of the coarse and PQ k-means of pq, ivf-flat, ivf-pq and ivf-hnsw-pq: 'kmeans++' (the default) or 'random' (k distinct training vectors, as FAISS seeds). k-means++ seeding runs k sequential passes over the sample, which dominates training at nlist in the tens of thousands.",
+            HelpName = "METHOD",
+            DefaultValueFactory = _ => "kmeans++",
+        };
+        initialization.AcceptOnlyFromAmong("kmeans++", "random");
+        var coarseEf = new Option<int>("--coarse-ef")
+        {
+            Description = $"ivf-hnsw-pq only: efSearch of the centroid graph while training and adding, which decides how many vectors land in their true nearest list. Default: {IvfPqIndex.DefaultCoarseEfSearch}.",
+            HelpName = "N",
+            DefaultValueFactory = _ => IvfPqIndex.DefaultCoarseEfSearch,
+            CustomParser = result => CliCommands.ParseInteger(result, 1, int.MaxValue, "--coarse-ef must be an integer of at least 1"),
+        };
         var coarseCheck = new Option<int>("--coarse-check")
         {
             Description = "ivf-hnsw-pq only: assigns the first N base vectors to lists both through the centroid graph (at the build efSearch and at each --ef) and by comparing with every centroid, reporting times and the fraction assigned to the true nearest centroid; then also measures the --probes sweep with exact probing. 0 skips the check.",
@@ -137,6 +151,8 @@ internal static class BenchCommand
         command.Add(kmeans);
         command.Add(clusters);
         command.Add(iterations);
+        command.Add(initialization);
+        command.Add(coarseEf);
         command.Add(coarseCheck);
         command.Add(report);
         command.SetAction(parse => Run(context, new BenchSettings(
@@ -145,15 +161,16 @@ internal static class BenchCommand
             parse.GetValue(k) ?? 10, compression.Read(parse), parse.GetValue(threads), parse.GetValue(context.Json),
             parse.GetValue(repeat), parse.GetValue(synthetic), parse.GetValue(dimension),
             parse.GetValue(kmeans), parse.GetValue(clusters), parse.GetValue(iterations), parse.GetValue(report),
-            parse.GetValue(efValues)!, new HnswSettings(parse.GetValue(hnsw.Connectivity), parse.GetValue(hnsw.EfConstruction), EfSearch: 0),
-            parse.GetResult(iterations) is null or { Implicit: true } ? null : parse.GetValue(iterations), parse.GetValue(coarseCheck))));
+            parse.GetValue(efValues)!, new HnswSettings(parse.GetValue(hnsw.Connectivity), parse.GetValue(hnsw.EfConstruction), parse.GetValue(coarseEf)),
+            parse.GetResult(iterations) is null or { Implicit: true } ? null : parse.GetValue(iterations), parse.GetValue(coarseCheck),
+            parse.GetValue(initialization) == "random" ? KMeansInitialization.Random : KMeansInitialization.KMeansPlusPlus)));
         return command;
     }
 
     private sealed record BenchSettings(string BasePath, string QueriesPath, int MaxQueries, IndexType[] Types, int[] Probes,
         int K, CompressionSettings Compression, int Threads, bool Json, int Repeat, int Synthetic, int Dimension,
         bool KMeans, int Clusters, int Iterations, string? ReportDirectory, int[] EfValues, HnswSettings Hnsw,
-        int? TrainingIterations, int CoarseCheck);
+        int? TrainingIterations, int CoarseCheck, KMeansInitialization Initialization);
 
     /// <summary>What <c>--coarse-check</c> measured on one ivf-hnsw-pq index, with its saved size by component.</summary>
     private sealed record CoarseReport(string Type, int Lists, double TrainSeconds, double AddSeconds, List<BenchCoarse.AssignmentRow> Assignment, BenchCoarse.SizeBreakdown Sizes);
@@ -222,7 +239,7 @@ internal static class BenchCommand
             token.ThrowIfCancellationRequested();
             console.Info($"Building {IndexTypeOptions.TypeName(type)}...");
             var clock = Stopwatch.StartNew();
-            BenchIndex index = BenchIndex.Build(type, baseSet, settings.Compression, settings.Hnsw, settings.Threads, settings.TrainingIterations, token);
+            BenchIndex index = BenchIndex.Build(type, baseSet, settings.Compression, settings.Hnsw, settings.Threads, settings.TrainingIterations, settings.Initialization, token);
             double buildSeconds = clock.Elapsed.TotalSeconds;
             long serializedBytes = index.SerializedBytes();
             double bytesPerVector = (double)serializedBytes / baseSet.Count;
@@ -411,6 +428,8 @@ internal static class BenchCommand
                 repeat = settings.Repeat,
                 synthetic = settings.Synthetic,
                 trainingIterations = settings.TrainingIterations,
+                initialization = settings.Initialization,
+                coarseEf = settings.Hnsw.EfSearch,
                 trainSample = settings.Compression.TrainSample,
                 peakWorkingSetBytes = Process.GetCurrentProcess().PeakWorkingSet64,
                 rows,

@@ -46,14 +46,15 @@ internal sealed class BenchIndex
 
     /// <summary>
     /// Trains and fills an index of <paramref name="type"/>; an HNSW graph is built with <paramref name="hnsw"/> on
-    /// <paramref name="threads"/> insertion threads, and ivf-hnsw-pq uses <paramref name="hnsw"/>'s M for its centroid graph.
+    /// <paramref name="threads"/> insertion threads, and ivf-hnsw-pq uses <paramref name="hnsw"/>'s M and efSearch for its centroid graph.
     /// Lloyd iterations of the coarse and PQ k-means are <paramref name="iterations"/>, or the <see cref="KMeansOptions"/>
-    /// default when null.
+    /// default when null, and both are seeded by <paramref name="initialization"/>.
     /// </summary>
-    public static BenchIndex Build(IndexType type, VectorSet data, CompressionSettings settings, HnswSettings hnsw, int threads, int? iterations, CancellationToken token)
+    public static BenchIndex Build(IndexType type, VectorSet data, CompressionSettings settings, HnswSettings hnsw, int threads, int? iterations,
+        KMeansInitialization initialization, CancellationToken token)
     {
         int d = data.Dimension;
-        var kmeans = new KMeansOptions { Seed = settings.Seed ?? 1, Threads = threads, CancellationToken = token };
+        var kmeans = new KMeansOptions { Seed = settings.Seed ?? 1, Threads = threads, CancellationToken = token, Initialization = initialization };
         if (iterations is { } count)
             kmeans.MaxIterations = count;
         float[] sample = Sample(data, settings.TrainSample, settings.Seed ?? 1);
@@ -82,6 +83,7 @@ internal sealed class BenchIndex
                     {
                         CoarseSearch = CoarseSearch.Hnsw,
                         CoarseConnectivity = hnsw.Connectivity,
+                        CoarseEfSearch = hnsw.EfSearch,
                     };
                     var clock = System.Diagnostics.Stopwatch.StartNew();
                     ivfHnswPq.Train(sample, kmeans);

@@ -110,6 +110,7 @@ internal sealed unsafe class CoarseQuantizer
                     EfConstruction = Math.Max(IvfPqIndex.CoarseEfConstruction, _graphConnectivity),
                     InitialCapacity = NumberOfLists,
                 });
+                // NOTE: the graph keeps its own copy of the centroids, so they take twice the memory and file space.
                 graph.Add(Centroids, _listNumbers, threads: 1, progress, token);
                 _graph = graph;
             }
