@@ -9,16 +9,17 @@
 # Run nlist16384 builds ivf-pq (brute-force coarse step) and ivf-hnsw-pq over the same data with the same
 # training sample, so the effect of graph assignment and graph probing on recall and QPS shows side by side.
 # Run nlist65536 builds only ivf-hnsw-pq, because brute-force assignment of the whole base at that nlist
-# takes minutes; --coarse-check measures brute force on the first 20,000 base vectors instead, and exact
+# takes minutes; --coarse-check measures brute force on the first 10,000 base vectors instead, and exact
 # probing is measured on the built lists.
-# Both runs use PQ M = 16 (16-byte codes), coarse graph M = 32 and k = 100. k-means (k-means++ seeding)
-# trains on a seeded sample of 8 (nlist 16384) or 4 (nlist 65536) vectors per centroid, because one
-# iteration over all 1,000,000 vectors at nlist 65536 costs about 8.4e12 multiply-adds. Run nlist16384
-# uses --threads 1 (k-means, graph build and batch search on one thread) and 10 iterations. Run
-# nlist65536 uses --threads 2 and 6 iterations, so that it finishes within about half an hour on a
-# loaded 2-core machine. Its batch QPS is therefore two-thread QPS. The centroid graph is always built
-# on one thread, and IvfPqIndex.Add and the --coarse-check assignments always use every core. One-query
-# QPS searches one query per call. The runs follow each other, and the load average is logged before each.
+# Both runs use PQ M = 16 (16-byte codes), coarse graph M = 32, k = 100 and --threads 2 (batch search,
+# k-means and the exact ground truth on two threads; the centroid graph is always built on one thread,
+# and IvfPqIndex.Add and the --coarse-check assignments use every core). One-query QPS searches one
+# query per call. k-means is seeded at random (--init random, as FAISS seeds), because k-means++ makes
+# nlist sequential passes over the sample. It trains on a seeded sample of 8 (nlist 16384) or 2 (nlist
+# 65536) vectors per centroid for 10 (nlist 16384) or 4 (nlist 65536) Lloyd iterations, because one
+# iteration over all 1,000,000 vectors at nlist 65536 costs about 8.4e12 multiply-adds. The graph
+# assigns with efSearch 16 (--coarse-ef) while training and adding. The runs follow each other, and
+# the load average is logged before each.
 set -euo pipefail
 
 runs="nlist16384,nlist65536"
@@ -52,12 +53,12 @@ for run in "${selected[@]}"; do
     log_load "$run"
     case "$run" in
         nlist16384)
-            "${cli[@]}" --types ivf-pq,ivf-hnsw-pq --lists 16384 --train-sample 131072 --iterations 10 --threads 1 \
-                --probes 1,2,4,8,16,32,64,128 --ef 64,128 --coarse-check 100000 > "$out_dir/$run.json"
+            "${cli[@]}" --types ivf-pq,ivf-hnsw-pq --lists 16384 --train-sample 131072 --iterations 10 --init random \
+                --coarse-ef 16 --threads 2 --probes 1,4,16,64 --ef 16,64 --coarse-check 20000 > "$out_dir/$run.json"
             ;;
         nlist65536)
-            "${cli[@]}" --types ivf-hnsw-pq --lists 65536 --train-sample 262144 --iterations 6 --threads 2 \
-                --probes 1,2,4,8,16,32,64,128 --ef 32,64,128 --coarse-check 20000 > "$out_dir/$run.json"
+            "${cli[@]}" --types ivf-hnsw-pq --lists 65536 --train-sample 131072 --iterations 4 --init random \
+                --coarse-ef 16 --threads 2 --probes 1,4,16,64 --ef 16,64 --coarse-check 10000 > "$out_dir/$run.json"
             ;;
         *) echo "error: unknown run '$run'; valid: nlist16384, nlist65536" >&2; exit 2 ;;
     esac

@@ -7,7 +7,8 @@ public class CliBenchIvfHnswPqTests
 {
     private static readonly Lazy<CliResult> Bench = new(() => CliHarness.Run("bench", "--synthetic", "1500", "--dimension", "16",
         "--max-queries", "20", "--types", "ivf-hnsw-pq", "--lists", "32", "--subquantizers", "4", "--probes", "1,4",
-        "--ef", "8,32", "--connectivity", "6", "--iterations", "4", "--coarse-check", "300", "--threads", "1", "--json"));
+        "--ef", "8,32", "--connectivity", "6", "--iterations", "4", "--init", "random", "--coarse-ef", "12", "--coarse-check", "300",
+        "--threads", "1", "--json"));
 
     [Fact]
     public void SweepCoversProbeEfGrid()
@@ -15,6 +16,15 @@ public class CliBenchIvfHnswPqTests
         JsonElement[] rows = GraphRows();
         Assert.Equal([1, 4, 1, 4], rows.Select(r => r.GetProperty("probes").GetInt32()));
         Assert.Equal([8, 8, 32, 32], rows.Select(r => r.GetProperty("ef").GetInt32()));
+    }
+
+    [Fact]
+    public void TrainingSettingsReported()
+    {
+        using JsonDocument json = Parse();
+        Assert.Equal(12, json.RootElement.GetProperty("coarseEf").GetInt32());
+        Assert.Equal("Random", json.RootElement.GetProperty("initialization").GetString());
+        Assert.Equal(4, json.RootElement.GetProperty("trainingIterations").GetInt32());
     }
 
     [Fact]
