@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Print markdown tables from the `mlnet-retrieval bench --json` files that ivf_hnsw_scale.sh writes.
 
-Usage: ivf_hnsw_tables.py DIR, where DIR holds nlist<N>.json files and load.log. For each file it prints
+Usage: ivf_hnsw_tables.py DIR, where DIR contains nlist<N>.json files and load.log. For each file it prints
 the recall and QPS sweep, the coarse-assignment check (graph against brute force) and the saved size by
 component. Missing files are skipped.
 """

@@ -5,7 +5,7 @@ using MLNetRetrieval.Indexes;
 namespace MLNetRetrieval.Tests.Indexes.Hnsw;
 
 /// <summary>
-/// A file in format version 1 must keep loading and re-save byte for byte. It holds 60
+/// A file in format version 1 must keep loading and re-save byte for byte. It contains 60
 /// four-dimensional vectors drawn from <c>new Random(13)</c> in [−4, 4) and rounded to two decimals, with ids
 /// 1000 + i, built on one thread with M 4, efConstruction 16, efSearch 7, seed 3 and pruned connections kept; id 1005
 /// is marked deleted.
@@ -13,8 +13,8 @@ namespace MLNetRetrieval.Tests.Indexes.Hnsw;
 public class HnswGoldenFileTests
 {
     // Byte offsets in hnsw-v1.bin: a 16-byte header, then the "META" fourcc and i64 length (12 bytes), so the fields
-    // start at 28: dimension 28, metric 32, connectivity 33, efConstruction 37, efSearch 41, keepPruned 45, seed 46,
-    // generator state 54, count 62, entry point 70, max level 74.
+    // start at 28. They are dimension 28, metric 32, connectivity 33, efConstruction 37, efSearch 41, keepPruned 45,
+    // seed 46, generator state 54, count 62, entry point 70 and max level 74.
     private const int ConnectivityOffset = 33;
     private const int CountOffset = 62;
     private const int RowCount = 60;
