@@ -174,32 +174,29 @@ public sealed class ImagePreprocessing
     // Reads Width x Height RGBA pixels and writes (pixel * Scale - mean) / std per channel in the tensor's layout.
     private void WriteTensor(ReadOnlySpan<byte> rgba, Span<float> tensor, bool flipHorizontal)
     {
-        int plane = Width * Height;
-        Span<int> sourceChannel = stackalloc int[3];
-        Span<float> mean = stackalloc float[3];
-        Span<float> std = stackalloc float[3];
+        int width = Width;
+        int height = Height;
+        float scale = Scale;
+        float[]? meanImage = MeanImage;
+        bool planar = Layout == TensorLayout.Nchw;
         for (int c = 0; c < 3; c++)
         {
-            sourceChannel[c] = ChannelOrder == ChannelOrder.Rgb ? c : 2 - c;
-            mean[c] = Mean[c];
-            std[c] = Std[c];
-        }
-
-        float[]? meanImage = MeanImage;
-        for (int y = 0; y < Height; y++)
-        {
-            for (int x = 0; x < Width; x++)
+            int sourceChannel = ChannelOrder == ChannelOrder.Rgb ? c : 2 - c;
+            float mean = Mean[c];
+            float std = Std[c];
+            int channelStart = planar ? c * width * height : c;
+            int step = planar ? 1 : 3;
+            for (int y = 0; y < height; y++)
             {
-                int sourceX = flipHorizontal ? Width - 1 - x : x;
-                int pixel = (y * Width + sourceX) * 4;
-                int position = y * Width + x;
-                for (int c = 0; c < 3; c++)
+                int row = y * width;
+                for (int x = 0; x < width; x++)
                 {
-                    int index = Layout == TensorLayout.Nchw ? c * plane + position : position * 3 + c;
-                    float subtrahend = meanImage is null ? mean[c] : meanImage[index];
+                    int sourceX = flipHorizontal ? width - 1 - x : x;
+                    int index = channelStart + (row + x) * step;
+                    float subtrahend = meanImage is null ? mean : meanImage[index];
                     // Division rather than multiplication by 1 / std keeps std = 1 exact, which the ResNet18
                     // equivalence with ML.NET relies on.
-                    tensor[index] = (rgba[pixel + sourceChannel[c]] * Scale - subtrahend) / std[c];
+                    tensor[index] = (rgba[(row + sourceX) * 4 + sourceChannel] * scale - subtrahend) / std;
                 }
             }
         }
