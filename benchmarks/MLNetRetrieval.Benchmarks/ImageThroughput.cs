@@ -16,7 +16,7 @@ internal static class ImageThroughput
 
     public static void Run(string folder, int count, int threads, int repeats)
     {
-        // A seeded sample across the whole folder, so that every category and size range is represented.
+        // A seeded random sample of the whole folder; the first files in name order would all come from one category.
         string[] all = [.. Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .Where(p => Extensions.Contains(Path.GetExtension(p).ToLowerInvariant()))
             .Order(StringComparer.Ordinal)];

@@ -142,9 +142,9 @@ public sealed partial class ImageEmbedder : IDisposable
     public int InferenceThreads { get; }
 
     /// <summary>
-    /// Decoding threads of <see cref="EmbedFiles"/>. They run beside the intra-op pool rather than taking threads from
-    /// it, because decoding and preprocessing cost a small fraction of inference for a ResNet-sized model and the pool
-    /// would otherwise sit idle for that fraction.
+    /// Decoding threads of <see cref="EmbedFiles"/>. They run in addition to the intra-op pool instead of taking
+    /// threads from it: for a ResNet-sized model, decoding and preprocessing cost a small fraction of inference, and
+    /// inference with one thread fewer would lose more than that fraction.
     /// </summary>
     public int DecodeThreads { get; }
 

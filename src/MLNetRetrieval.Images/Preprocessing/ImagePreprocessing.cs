@@ -39,8 +39,8 @@ public enum TensorLayout
 /// replaces <see cref="Mean"/>: value = (pixel * Scale - MeanImage[i]) / Std[c], i being the tensor index.
 /// </summary>
 /// <remarks>
-/// Resizing draws the image with Skia's Mitchell cubic filter (B = C = 1/3) and no mipmaps, the sampling that
-/// ML.NET 6.0's <c>ResizeImages</c> gets from <c>SKFilterQuality.High</c>, and
+/// Resizing draws the image with Skia's Mitchell cubic filter (B = C = 1/3) and no mipmaps, which reproduces
+/// ML.NET 6.0's <c>ResizeImages</c> pixel for pixel on the test images, and
 /// <see cref="ImageResizeMode.ShorterSideThenCenterCrop"/> repeats ML.NET's crop geometry for
 /// <c>ResizingKind.IsoCrop</c> with a centre anchor, single-precision truncations included, so that the default
 /// model reproduces <c>DnnFeaturizeImage</c>. Shrinking by more than about 2x therefore aliases, as in ML.NET.
@@ -194,8 +194,8 @@ public sealed class ImagePreprocessing
                     int sourceX = flipHorizontal ? width - 1 - x : x;
                     int index = channelStart + (row + x) * step;
                     float subtrahend = meanImage is null ? mean : meanImage[index];
-                    // Division rather than multiplication by 1 / std keeps std = 1 exact, which the ResNet18
-                    // equivalence with ML.NET relies on.
+                    // A true division rather than a product with a precomputed 1 / std, so each value is the
+                    // correctly rounded quotient that a reference which divides also computes.
                     tensor[index] = (rgba[(row + sourceX) * 4 + sourceChannel] * scale - subtrahend) / std;
                 }
             }
