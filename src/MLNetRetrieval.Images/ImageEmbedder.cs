@@ -100,6 +100,11 @@ public sealed partial class ImageEmbedder : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+
+        // Idle intra-op threads sleep instead of spinning, so they leave the cores to the decoding threads and to
+        // other processes. On the shared 2-core benchmark machine this made EmbedFiles faster than ONNX Runtime
+        // with its default spinning (BENCHMARKS.md); ConfigureSession can set the entry back to "1".
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         options.ConfigureSession?.Invoke(sessionOptions);
         try
         {
