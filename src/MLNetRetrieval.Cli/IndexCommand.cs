@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNetRetrieval.IO;
 using MLNetRetrieval.Transforms;
 using Spectre.Console;
@@ -35,6 +36,7 @@ internal static class IndexCommand
             Required = true,
         };
         Option<int> threads = CliContext.CreateThreadsOption("building the index");
+        Option<string?> transform = TransformModelFile.CreateOption("indexing; the saved model applies it to queries too");
         Option<string> type = IndexTypeOptions.CreateTypeOption();
         var compression = new IndexTypeOptions();
         var graph = new HnswTypeOptions();
@@ -48,6 +50,7 @@ internal static class IndexCommand
         command.Add(k);
         command.Add(excludeSelf);
         command.Add(normalize);
+        command.Add(transform);
         command.Add(output);
         command.Add(threads);
         command.SetAction(parse => Run(context, new IndexSettings(
@@ -62,13 +65,14 @@ internal static class IndexCommand
             IndexTypeOptions.ParseType(parse.GetValue(type)!),
             compression.Read(parse),
             graph.Read(parse),
-            graph.AnyGiven(parse))));
+            graph.AnyGiven(parse),
+            parse.GetValue(transform))));
         return command;
     }
 
     private sealed record IndexSettings(VectorInputOptions Input, ParseResult Parse, Indexes.DistanceMetric Metric, int K,
         bool ExcludeSelf, bool Normalize, string Output, int Threads, bool Json, IndexType Type, CompressionSettings Compression,
-        HnswSettings Graph, bool GraphGiven);
+        HnswSettings Graph, bool GraphGiven, string? TransformPath);
 
     private static int Run(CliContext context, IndexSettings settings)
     {
@@ -81,8 +85,13 @@ internal static class IndexCommand
         if (settings.GraphGiven && settings.Type is not (IndexType.Hnsw or IndexType.IvfHnswPq))
             throw new UsageException($"--connectivity, --ef-construction and --ef apply to --type hnsw and ivf-hnsw-pq only, not {IndexTypeOptions.TypeName(settings.Type)}.");
         IndexTypeOptions.CreateEstimator(new MLContext(seed: 1), settings.Type, new NeighborSearchOptions { NumberOfNeighbors = settings.K }, settings.Metric, settings.Compression, settings.Graph);
+        var ml = new MLContext(seed: 1);
+        TransformModelFile? transform = settings.TransformPath is null ? null : TransformModelFile.Load(ml, settings.TransformPath);
         VectorSet vectors = settings.Input.Read(settings.Parse);
-        if (settings.Metric == Indexes.DistanceMetric.Cosine && QueryScoring.FindZeroRow(vectors) is int zeroRow and >= 0)
+        transform?.CheckInput(vectors, inputPath);
+
+        // A learned embedding maps a zero vector to a vector that is usually not zero, so only raw vectors are checked.
+        if (transform is null && settings.Metric == Indexes.DistanceMetric.Cosine && QueryScoring.FindZeroRow(vectors) is int zeroRow and >= 0)
         {
             throw new InvalidDataException(
                 $"{inputPath}: row {zeroRow} (rows counted from 0), id {VectorViews.IdsOf(vectors)[zeroRow]}, is a zero vector, which has no direction under --metric cosine. Remove that vector, or use --metric l2 or ip.");
@@ -90,7 +99,6 @@ internal static class IndexCommand
 
         context.CancellationToken.ThrowIfCancellationRequested();
 
-        var ml = new MLContext(seed: 1);
         IDataView view = VectorViews.Create(ml, vectors);
         ITransformer model = console.RunWithProgress("Indexing", vectors.Count, sink =>
         {
@@ -108,7 +116,12 @@ internal static class IndexCommand
             IEstimator<ITransformer> pipeline = IndexTypeOptions.CreateEstimator(ml, settings.Type, options, settings.Metric, settings.Compression, settings.Graph);
             if (settings.Normalize)
                 pipeline = ml.Transforms.NormalizeLpNorm(VectorViews.FeatureColumn).Append(pipeline);
-            return pipeline.Fit(view);
+            if (transform is null)
+                return pipeline.Fit(view);
+
+            // The learned embedding goes first in the saved chain, so queries pass through it as well.
+            ITransformer index = pipeline.Fit(transform.Model.Transform(view));
+            return new TransformerChain<ITransformer>(transform.Model, index);
         });
 
         context.CancellationToken.ThrowIfCancellationRequested();
@@ -137,6 +150,8 @@ internal static class IndexCommand
                 k = settings.K,
                 excludeSelf = settings.ExcludeSelf,
                 normalize = settings.Normalize,
+                transform = transform?.Path,
+                indexedDimension = transform?.OutputDimension ?? vectors.Dimension,
                 labels = vectors.Labels is not null,
                 zipBytes,
                 seconds,
@@ -149,6 +164,8 @@ internal static class IndexCommand
         table.AddRow("type", Describe(settings.Type, settings.Compression, settings.Graph));
         table.AddRow("rows", vectors.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("dimension", vectors.Dimension.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (transform is not null)
+            table.AddRow("transform", $"{Markup.Escape(transform.Path)} (learned embedding, {transform.InputDimension} -> {transform.OutputDimension})");
         table.AddRow("metric", CliCommands.MetricName(settings.Metric) + (settings.Normalize ? " (vectors L2-normalized)" : ""));
         table.AddRow("k", settings.K.ToString(System.Globalization.CultureInfo.InvariantCulture) + (settings.ExcludeSelf ? " (self excluded)" : ""));
         table.AddRow("labels", vectors.Labels is null ? "no" : "yes");
