@@ -1,7 +1,7 @@
 namespace MLNetRetrieval.Benchmarks;
 
 /// <summary>Command-line options of the benchmark.</summary>
-internal sealed record BenchmarkOptions(string DataFolder, int Repeats, int[] Threads, int Queries, bool SkipFaiss, string Python, int PipelineQueries = 0)
+internal sealed record BenchmarkOptions(string DataFolder, int Repeats, int[] Threads, int Queries, bool SkipFaiss, string Python, int PipelineQueries = 0, string? MetricHeads = null)
 {
     public static BenchmarkOptions Parse(string[] args)
     {
@@ -18,7 +18,8 @@ internal sealed record BenchmarkOptions(string DataFolder, int Repeats, int[] Th
                 "--skip-faiss" => options with { SkipFaiss = true },
                 "--python" => options with { Python = Value() },
                 "--pipeline" => options with { PipelineQueries = int.Parse(Value()) },
-                _ => throw new ArgumentException($"Unknown option {args[i]}; valid: --data DIR, --repeats N, --threads 1,2, --queries N, --skip-faiss, --python PATH, --pipeline N."),
+                "--metric-learning" => options with { MetricHeads = Value() },
+                _ => throw new ArgumentException($"Unknown option {args[i]}; valid: --data DIR, --repeats N, --threads 1,2, --queries N, --skip-faiss, --python PATH, --pipeline N, --metric-learning DIR."),
             };
         }
 

@@ -7,7 +7,15 @@ using MLNetRetrieval.Indexes;
 // Usage: dotnet run -c Release --project benchmarks/MLNetRetrieval.Benchmarks -- [--data DIR] [--repeats N]
 //        [--threads 1,2] [--queries N] [--skip-faiss] [--python PATH]
 //        or: ... -- --pipeline N   (ML.NET scoring throughput against the direct API, N queries)
+//        or: ... -- --metric-learning DIR [--threads N]   (leave-one-out retrieval on the test images: raw
+//            pixels, PCA and every train-metric model zip in DIR; benchmarks/metric/fashion_mnist.sh)
 var options = BenchmarkOptions.Parse(args);
+if (options.MetricHeads is not null)
+{
+    MetricLearningBenchmark.Run(options.DataFolder, options.MetricHeads, options.Threads.Max());
+    return;
+}
+
 const int K = 10;
 
 var (basePixels, baseCount, dimension) = IdxImages.Read(Path.Combine(options.DataFolder, "train-images-idx3-ubyte.gz"));
