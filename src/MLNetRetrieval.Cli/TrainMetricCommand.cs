@@ -5,6 +5,7 @@ using System.Globalization;
 using Microsoft.ML;
 using MLNetRetrieval.IO;
 using MLNetRetrieval.MetricLearning;
+using MLNetRetrieval.MetricLearning.Losses;
 using MLNetRetrieval.Transforms;
 using Spectre.Console;
 
@@ -23,8 +24,11 @@ internal static class TrainMetricCommand
     /// <summary>Fashion-MNIST training labels (gzip-compressed IDX, 60000 uint8).</summary>
     internal const string FashionMnistTrainLabels = "train-labels-idx1-ubyte.gz";
 
+    /// <summary>Learning rate of --optimizer adam when --lr is not given; the trainer's default (0.05) suits SGD.</summary>
+    private const float DefaultAdamLearningRate = 1e-3f;
+
     private static readonly string[] LossNames = Enum.GetValues<MetricLossKind>().Select(MetricLossOptions.GetName).ToArray();
-    private static readonly string[] MiningNames = Enum.GetValues<TripletMiningKind>().Select(MetricLossOptions.GetName).ToArray();
+    private static readonly string[] MiningNames = Enum.GetValues<TripletMining>().Select(MetricLossOptions.GetName).ToArray();
 
     public static Command Create(CliContext context)
     {
@@ -101,7 +105,32 @@ internal static class TrainMetricCommand
             HelpName = "RATE",
             CustomParser = result => ParsePositive(result, "--lr must be a positive number"),
         };
-        Option<string> optimizer = CliCommands.CreateChoice("--optimizer", "Optimizer: 'adam' or 'sgd' (with momentum).", "adam", "adam", "sgd");
+        Option<string> optimizer = CliCommands.CreateChoice("--optimizer", "Optimizer: 'sgd' (momentum 0.9) or 'adam'.", "sgd", "sgd", "adam");
+        var weightDecay = new Option<double?>("--weight-decay")
+        {
+            Description = "L2 weight decay λ on the weight matrices (not on biases). Default: the trainer's.",
+            HelpName = "L",
+            CustomParser = result => ParseNonNegative(result, "--weight-decay must be a number of at least 0"),
+        };
+        var warmup = new Option<double?>("--warmup")
+        {
+            Description = "Epochs of linear learning-rate warm-up before the cosine decay. Default: the trainer's.",
+            HelpName = "EPOCHS",
+            CustomParser = result => ParseNonNegative(result, "--warmup must be a number of at least 0"),
+        };
+        var samplesPerClass = new Option<int?>("--per-class")
+        {
+            Description = "K of the P x K batches of the contrastive and triplet losses: vectors per class in a batch. Default: the trainer's.",
+            HelpName = "K",
+            CustomParser = result => CliCommands.ParseInteger(result, 2, 1 << 20, "--per-class must be an integer from 2 to 1048576"),
+        };
+        var validation = new Option<double>("--validation")
+        {
+            Description = "Share of the training vectors held out to report validation MAP@R after each epoch, in [0, 0.5]; 0 skips validation.",
+            HelpName = "FRACTION",
+            DefaultValueFactory = _ => 0.1,
+            CustomParser = result => ParseNonNegative(result, "--validation must be a number from 0 to 0.5") is { } value && value <= 0.5 ? value : AddError(result, "--validation must be a number from 0 to 0.5"),
+        };
         var seed = new Option<int>("--seed")
         {
             Description = "Seed of the initial weights and of the batch order; the same seed and --threads give the same model.",
@@ -132,6 +161,10 @@ internal static class TrainMetricCommand
         command.Add(batch);
         command.Add(learningRate);
         command.Add(optimizer);
+        command.Add(weightDecay);
+        command.Add(warmup);
+        command.Add(samplesPerClass);
+        command.Add(validation);
         command.Add(seed);
         command.Add(threads);
         command.Add(output);
@@ -140,14 +173,15 @@ internal static class TrainMetricCommand
             var lossOptions = new MetricLossOptions
             {
                 Kind = Enum.GetValues<MetricLossKind>().First(kind => MetricLossOptions.GetName(kind) == parse.GetValue(loss)),
-                Mining = Enum.GetValues<TripletMiningKind>().First(kind => MetricLossOptions.GetName(kind) == parse.GetValue(mining)),
+                Mining = Enum.GetValues<TripletMining>().First(kind => MetricLossOptions.GetName(kind) == parse.GetValue(mining)),
                 Margin = parse.GetValue(margin),
                 Scale = parse.GetValue(scale),
                 CenterWeight = parse.GetValue(centerWeight),
             };
             var settings = new TrainSettings(input, parse, parse.GetValue(fashionMnist), parse.GetValue(inputScale), lossOptions,
                 parse.GetResult(mining) is { Implicit: false }, parse.GetValue(hidden)!, parse.GetValue(dimension), parse.GetValue(epochs),
-                parse.GetValue(batch), parse.GetValue(learningRate), parse.GetValue(optimizer)!, parse.GetValue(seed), parse.GetValue(threads),
+                parse.GetValue(batch), parse.GetValue(learningRate), parse.GetValue(optimizer)!, parse.GetValue(weightDecay), parse.GetValue(warmup),
+                parse.GetValue(samplesPerClass), parse.GetValue(validation), parse.GetValue(seed), parse.GetValue(threads),
                 parse.GetValue(output)!, parse.GetValue(context.Json));
             return Run(context, settings);
         });
@@ -156,7 +190,7 @@ internal static class TrainMetricCommand
 
     private sealed record TrainSettings(VectorInputOptions Input, ParseResult Parse, bool FashionMnist, double? InputScale,
         MetricLossOptions Loss, bool MiningGiven, int[] HiddenLayers, int Dimension, int Epochs, int BatchSize, double? LearningRate,
-        string Optimizer, int Seed, int Threads, string Output, bool Json);
+        string Optimizer, double? WeightDecay, double? Warmup, int? SamplesPerClass, double Validation, int Seed, int Threads, string Output, bool Json);
 
     private static int Run(CliContext context, TrainSettings settings)
     {
@@ -278,16 +312,37 @@ internal static class TrainMetricCommand
         return (VectorFile.Read(images, new VectorReadOptions { LabelsPath = labels }), images);
     }
 
-    private static MetricTrainerOptions CreateTrainerOptions(TrainSettings settings) => new()
+    private static MetricTrainerOptions CreateTrainerOptions(TrainSettings settings)
     {
-        HiddenLayers = settings.HiddenLayers,
-        EmbeddingDimension = settings.Dimension,
-        Epochs = settings.Epochs,
-        BatchSize = settings.BatchSize,
-        Seed = settings.Seed,
+        var options = new MetricTrainerOptions
+        {
+            HiddenLayers = settings.HiddenLayers,
+            EmbeddingDimension = settings.Dimension,
+            Epochs = settings.Epochs,
+            BatchSize = settings.BatchSize,
+            Optimizer = settings.Optimizer == "adam" ? OptimizerKind.Adam : OptimizerKind.Sgd,
+            ValidationFraction = settings.Validation,
+            Seed = settings.Seed,
+            Threads = settings.Threads,
+        };
+        if (settings.LearningRate is { } rate)
+            options.LearningRate = (float)rate;
+        else if (options.Optimizer == OptimizerKind.Adam)
+            options.LearningRate = DefaultAdamLearningRate;
+        if (settings.WeightDecay is { } decay)
+            options.WeightDecay = (float)decay;
+        if (settings.Warmup is { } warmup)
+            options.WarmupEpochs = warmup;
+        if (settings.SamplesPerClass is { } perClass)
+            options.SamplesPerClass = perClass;
 
-        // TODO: pass --lr, --optimizer and --threads once MetricTrainerOptions has them.
-    };
+        // The trainer's own check names its properties; rephrase the ones that options here can break.
+        if (options.WarmupEpochs > options.Epochs)
+            throw new UsageException($"--warmup {options.WarmupEpochs} is longer than --epochs {options.Epochs}; warm up for at most the whole run.");
+        if (options.SamplesPerClass > options.BatchSize)
+            throw new UsageException($"--per-class {options.SamplesPerClass} is larger than --batch {options.BatchSize}; a batch must hold at least one class.");
+        return options;
+    }
 
     private static int[] ParseHiddenLayers(ArgumentResult result)
     {
@@ -307,6 +362,26 @@ internal static class TrainMetricCommand
         }
 
         return sizes.ToArray();
+    }
+
+    /// <summary>Parses a finite number of at least 0; anything else becomes a parse error (a usage error).</summary>
+    private static double? ParseNonNegative(ArgumentResult result, string rule)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value) || value < 0)
+        {
+            result.AddError($"{rule}; got '{text}'.");
+            return null;
+        }
+
+        return value;
+    }
+
+    private static double AddError(ArgumentResult result, string rule)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        result.AddError($"{rule}; got '{text}'.");
+        return 0;
     }
 
     /// <summary>Parses a positive finite number; anything else becomes a parse error (a usage error).</summary>

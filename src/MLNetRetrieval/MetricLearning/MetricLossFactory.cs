@@ -1,4 +1,5 @@
 using System.Globalization;
+using MLNetRetrieval.MetricLearning.Losses;
 
 namespace MLNetRetrieval.MetricLearning;
 
@@ -9,7 +10,7 @@ public enum MetricLossKind : byte
     /// <summary>Contrastive loss over all pairs of the batch: D² for same-class pairs, max(0, α − D²) otherwise.</summary>
     Contrastive = 1,
 
-    /// <summary>Triplet loss max(0, D²(a, p) − D²(a, n) + α) with online mining (<see cref="TripletMiningKind"/>).</summary>
+    /// <summary>Triplet loss max(0, D²(a, p) − D²(a, n) + α) with online mining (<see cref="Losses.TripletMining"/>).</summary>
     Triplet = 2,
 
     /// <summary>Softmax cross-entropy plus λ times the squared distance of each embedding to its class centre.</summary>
@@ -28,19 +29,6 @@ public enum MetricLossKind : byte
     Softmax = 7,
 }
 
-/// <summary>How the triplet loss picks triplets inside a batch.</summary>
-public enum TripletMiningKind : byte
-{
-    /// <summary>Every valid triplet (a, p, n) whose loss is positive.</summary>
-    BatchAll = 1,
-
-    /// <summary>Per anchor, the farthest positive and the nearest negative.</summary>
-    BatchHard = 2,
-
-    /// <summary>Per anchor-positive pair, negatives farther than the positive but within the margin.</summary>
-    SemiHard = 3,
-}
-
 /// <summary>
 /// Choice of loss and its hyper-parameters. A null hyper-parameter takes the loss's own default,
 /// which its class documents.
@@ -51,7 +39,7 @@ public sealed class MetricLossOptions
     public MetricLossKind Kind { get; set; } = MetricLossKind.ArcFace;
 
     /// <summary>Triplet mining; used only by <see cref="MetricLossKind.Triplet"/>.</summary>
-    public TripletMiningKind Mining { get; set; } = TripletMiningKind.BatchHard;
+    public TripletMining Mining { get; set; } = TripletMining.BatchHard;
 
     /// <summary>
     /// Margin: α of the contrastive and triplet losses (squared distance), m of CosFace (cosine) and
@@ -82,12 +70,12 @@ public sealed class MetricLossOptions
     };
 
     /// <summary>Returns the name used on command lines, such as "batch-hard".</summary>
-    public static string GetName(TripletMiningKind mining) => mining switch
+    public static string GetName(TripletMining mining) => mining switch
     {
-        TripletMiningKind.BatchAll => "batch-all",
-        TripletMiningKind.BatchHard => "batch-hard",
-        TripletMiningKind.SemiHard => "semi-hard",
-        _ => throw new ArgumentOutOfRangeException(nameof(mining), mining, $"Unknown triplet mining. Use one of: {string.Join(", ", Enum.GetNames<TripletMiningKind>())}."),
+        TripletMining.BatchAll => "batch-all",
+        TripletMining.BatchHard => "batch-hard",
+        TripletMining.SemiHard => "semi-hard",
+        _ => throw new ArgumentOutOfRangeException(nameof(mining), mining, $"Unknown triplet mining. Use one of: {string.Join(", ", Enum.GetNames<TripletMining>())}."),
     };
 
     /// <summary>Describes the loss and the hyper-parameters that were set, for logs and reports.</summary>
@@ -112,7 +100,7 @@ public sealed class MetricLossOptions
         if (!Enum.IsDefined(Kind))
             throw new ArgumentOutOfRangeException(nameof(Kind), Kind, $"Unknown loss. Use one of: {string.Join(", ", Enum.GetNames<MetricLossKind>())}.");
         if (!Enum.IsDefined(Mining))
-            throw new ArgumentOutOfRangeException(nameof(Mining), Mining, $"Unknown triplet mining. Use one of: {string.Join(", ", Enum.GetNames<TripletMiningKind>())}.");
+            throw new ArgumentOutOfRangeException(nameof(Mining), Mining, $"Unknown triplet mining. Use one of: {string.Join(", ", Enum.GetNames<TripletMining>())}.");
         CheckFinite(Margin, nameof(Margin));
         CheckFinite(Scale, nameof(Scale));
         CheckFinite(CenterWeight, nameof(CenterWeight));
@@ -145,7 +133,25 @@ public static class MetricLossFactory
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
 
-        // TODO: construct the loss classes once they are merged.
-        throw new NotSupportedException($"The {MetricLossOptions.GetName(options.Kind)} loss is not available in this build.");
+        return options.Kind switch
+        {
+            MetricLossKind.Contrastive => new ContrastiveLoss(options.Margin ?? ContrastiveLoss.DefaultMargin),
+            MetricLossKind.Triplet => new TripletLoss(options.Mining, options.Margin ?? TripletLoss.DefaultMargin),
+            MetricLossKind.Center => new CenterLoss(options.CenterWeight ?? CenterLoss.DefaultCenterWeight, options.CenterUpdateRate ?? CenterLoss.DefaultCenterRate),
+            MetricLossKind.SphereFace => new SphereFaceLoss(ToIntegerMargin(options.Margin)),
+            MetricLossKind.CosFace => new CosFaceLoss(options.Scale ?? CosFaceLoss.DefaultScale, options.Margin ?? CosFaceLoss.DefaultMargin),
+            MetricLossKind.ArcFace => new ArcFaceLoss(options.Scale ?? ArcFaceLoss.DefaultScale, options.Margin ?? ArcFaceLoss.DefaultMargin),
+            _ => new NormalizedSoftmaxLoss(options.Scale ?? NormalizedSoftmaxLoss.DefaultScale),
+        };
+    }
+
+    /// <summary>Returns SphereFace's multiplier m, which must be a whole number.</summary>
+    private static int ToIntegerMargin(double? margin)
+    {
+        if (margin is not { } value)
+            return SphereFaceLoss.DefaultMargin;
+        if (value != Math.Floor(value) || value < 1 || value > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(margin), value, "The SphereFace margin m multiplies the angle, so it must be a whole number such as 4.");
+        return (int)value;
     }
 }
