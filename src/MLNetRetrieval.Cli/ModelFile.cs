@@ -67,7 +67,8 @@ internal sealed class ModelFile
 
         if (searchers.Count != 1)
             throw new InvalidDataException($"{path}: the model contains {searchers.Count} neighbor searches, but the CLI needs exactly one. Pass a zip written by the index command.");
-        return new ModelFile(path, model, searchers[0], StartsWithSearch(model), heads);
+        // A learned embedding's chain starts with the same kinds of transforms as the search's, so heads are ruled out first.
+        return new ModelFile(path, model, searchers[0], heads.Count == 0 && StartsWithSearch(model), heads);
     }
 
     /// <summary>
