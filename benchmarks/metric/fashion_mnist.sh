@@ -36,10 +36,11 @@ repo_dir="$(cd "$script_dir/../.." && pwd)"
 heads_dir="$out_dir/heads"
 mkdir -p "$heads_dir"
 
-dotnet build "$repo_dir/src/MLNetRetrieval.Cli" -c Release -v quiet -nologo >/dev/null
-dotnet build "$repo_dir/benchmarks/MLNetRetrieval.Benchmarks" -c Release -v quiet -nologo >/dev/null
-cli=("dotnet" "$repo_dir/src/MLNetRetrieval.Cli/bin/Release/net10.0/mlnet-retrieval.dll")
-bench=("dotnet" "$repo_dir/benchmarks/MLNetRetrieval.Benchmarks/bin/Release/net10.0/MLNetRetrieval.Benchmarks.dll")
+# Build into folders of this run, so a rebuild of the repository during the run cannot swap the binaries.
+dotnet build "$repo_dir/src/MLNetRetrieval.Cli" -c Release -v quiet -nologo -o "$out_dir/cli" >/dev/null
+dotnet build "$repo_dir/benchmarks/MLNetRetrieval.Benchmarks" -c Release -v quiet -nologo -o "$out_dir/bench" >/dev/null
+cli=("dotnet" "$out_dir/cli/mlnet-retrieval.dll")
+bench=("dotnet" "$out_dir/bench/MLNetRetrieval.Benchmarks.dll")
 
 loss_options() {
     case "$1" in

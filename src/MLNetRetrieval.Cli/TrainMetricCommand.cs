@@ -129,7 +129,7 @@ internal static class TrainMetricCommand
             Description = "Share of the training vectors held out to report validation MAP@R after each epoch, in [0, 0.5]; 0 skips validation.",
             HelpName = "FRACTION",
             DefaultValueFactory = _ => 0.1,
-            CustomParser = result => ParseNonNegative(result, "--validation must be a number from 0 to 0.5") is { } value && value <= 0.5 ? value : AddError(result, "--validation must be a number from 0 to 0.5"),
+            CustomParser = ParseValidationFraction,
         };
         var seed = new Option<int>("--seed")
         {
@@ -377,11 +377,16 @@ internal static class TrainMetricCommand
         return value;
     }
 
-    private static double AddError(ArgumentResult result, string rule)
+    private static double ParseValidationFraction(ArgumentResult result)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-        result.AddError($"{rule}; got '{text}'.");
-        return 0;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= 0 && value <= 0.5))
+        {
+            result.AddError($"--validation must be a number from 0 to 0.5; got '{text}'.");
+            return 0;
+        }
+
+        return value;
     }
 
     /// <summary>Parses a positive finite number; anything else becomes a parse error (a usage error).</summary>
