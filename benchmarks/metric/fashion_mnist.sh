@@ -12,7 +12,7 @@
 #
 # Shared settings: SGD with momentum 0.9, peak learning rate 0.05 with cosine decay, weight decay
 # 5e-4 on the weight matrices, batch 256, seed 1, no validation split (every training image is
-# trained on). Pair and triplet losses draw P x K batches with K = 25, so each batch holds all 10
+# trained on). Pair and triplet losses draw P x K batches with K = 25, so each batch contains all 10
 # classes. Each loss keeps its own default hyper-parameters (see the loss classes), except those set
 # in loss_options below.
 set -euo pipefail

@@ -404,7 +404,7 @@ internal static class TrainMetricCommand
 
     /// <summary>
     /// Shows each epoch on the progress bar, or as a line on standard error when no bar is shown, and
-    /// keeps the history for the summary. The trainer reports on its own thread, one epoch at a time.
+    /// keeps the history for the summary. The trainer calls Report synchronously after each epoch, from the training thread.
     /// </summary>
     private sealed class EpochReporter(CliConsole console, IProgressSink sink, int epochs, List<MetricEpochProgress> history) : IProgress<MetricEpochProgress>
     {

@@ -4,7 +4,7 @@ using MLNetRetrieval.MetricLearning.Losses;
 namespace MLNetRetrieval.MetricLearning;
 
 /// <summary>The metric-learning losses that <see cref="MetricLossFactory"/> can create.</summary>
-/// <remarks>The byte values are stable: command lines and saved settings refer to them by name.</remarks>
+/// <remarks>The byte values are explicit, so a stored value keeps its meaning when kinds are added. Command lines use <see cref="MetricLossOptions.GetName(MetricLossKind)"/>.</remarks>
 public enum MetricLossKind : byte
 {
     /// <summary>Contrastive loss over all pairs of the batch: D² for same-class pairs, max(0, α − D²) otherwise.</summary>
