@@ -78,6 +78,17 @@ internal static class TrainMetricCommand
             DefaultValueFactory = _ => [512],
             CustomParser = ParseHiddenLayers,
         };
+        var batchNorm = new Option<bool>("--batch-norm")
+        {
+            Description = "Add batch normalisation after each hidden linear layer.",
+        };
+        var dropout = new Option<double>("--dropout")
+        {
+            Description = "Dropout rate after each hidden layer while training, in [0, 1); 0 turns dropout off.",
+            HelpName = "RATE",
+            DefaultValueFactory = _ => 0,
+            CustomParser = ParseDropout,
+        };
         var dimension = new Option<int>("--dim")
         {
             Description = "Embedding dimension: length of the output vectors.",
@@ -156,6 +167,8 @@ internal static class TrainMetricCommand
         command.Add(scale);
         command.Add(centerWeight);
         command.Add(hidden);
+        command.Add(batchNorm);
+        command.Add(dropout);
         command.Add(dimension);
         command.Add(epochs);
         command.Add(batch);
@@ -179,7 +192,8 @@ internal static class TrainMetricCommand
                 CenterWeight = parse.GetValue(centerWeight),
             };
             var settings = new TrainSettings(input, parse, parse.GetValue(fashionMnist), parse.GetValue(inputScale), lossOptions,
-                parse.GetResult(mining) is { Implicit: false }, parse.GetValue(hidden)!, parse.GetValue(dimension), parse.GetValue(epochs),
+                parse.GetResult(mining) is { Implicit: false }, parse.GetValue(hidden)!, parse.GetValue(batchNorm), parse.GetValue(dropout),
+                parse.GetValue(dimension), parse.GetValue(epochs),
                 parse.GetValue(batch), parse.GetValue(learningRate), parse.GetValue(optimizer)!, parse.GetValue(weightDecay), parse.GetValue(warmup),
                 parse.GetValue(samplesPerClass), parse.GetValue(validation), parse.GetValue(seed), parse.GetValue(threads),
                 parse.GetValue(output)!, parse.GetValue(context.Json));
@@ -189,7 +203,7 @@ internal static class TrainMetricCommand
     }
 
     private sealed record TrainSettings(VectorInputOptions Input, ParseResult Parse, bool FashionMnist, double? InputScale,
-        MetricLossOptions Loss, bool MiningGiven, int[] HiddenLayers, int Dimension, int Epochs, int BatchSize, double? LearningRate,
+        MetricLossOptions Loss, bool MiningGiven, int[] HiddenLayers, bool BatchNorm, double Dropout, int Dimension, int Epochs, int BatchSize, double? LearningRate,
         string Optimizer, double? WeightDecay, double? Warmup, int? SamplesPerClass, double Validation, int Seed, int Threads, string Output, bool Json);
 
     private static int Run(CliContext context, TrainSettings settings)
@@ -317,6 +331,8 @@ internal static class TrainMetricCommand
         var options = new MetricTrainerOptions
         {
             HiddenLayers = settings.HiddenLayers,
+            BatchNormalization = settings.BatchNorm,
+            DropoutRate = (float)settings.Dropout,
             EmbeddingDimension = settings.Dimension,
             Epochs = settings.Epochs,
             BatchSize = settings.BatchSize,
@@ -372,6 +388,18 @@ internal static class TrainMetricCommand
         {
             result.AddError($"{rule}; got '{text}'.");
             return null;
+        }
+
+        return value;
+    }
+
+    private static double ParseDropout(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= 0 && value < 1))
+        {
+            result.AddError($"--dropout must be a number from 0 up to but excluding 1; got '{text}'.");
+            return 0;
         }
 
         return value;

@@ -27,7 +27,8 @@ namespace MLNetRetrieval.Transforms;
 /// <para>
 /// Labels are compared as text (<c>3</c> as Int32 and <c>3</c> as Single are the same class); keys use
 /// their KeyValues annotation when present. A missing label (the missing key, a NaN number or empty
-/// text) is rejected, because the row would form a class of its own.
+/// text) is rejected, because the row would form a class of its own. NOTE: NaN is detected through its
+/// text form, so a Text label "NaN" is rejected as well.
 /// </para>
 /// </remarks>
 /// <seealso cref="RetrievalCatalog.TrainMetric(string, string, string, MetricLearningEstimator.Options?)"/>
