@@ -45,7 +45,8 @@ bench=("dotnet" "$out_dir/bench/MLNetRetrieval.Benchmarks.dll")
 loss_options() {
     case "$1" in
         contrastive) echo "--per-class 25" ;;
-        triplet) echo "--mining batch-hard --per-class 25" ;;
+        # Batch-hard mining collapsed the embeddings at these settings (MAP@R 0.29, below raw pixels), batch-all did not.
+        triplet) echo "--mining batch-all --per-class 25" ;;
         *) echo "" ;;
     esac
 }
