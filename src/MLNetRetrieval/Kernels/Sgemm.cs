@@ -17,6 +17,8 @@ namespace MLNetRetrieval.Kernels;
 /// panels that run in parallel. Each task computes its tile into scratch and then writes or adds it to C.
 /// Every element of the product is one fused multiply-add chain in k order, whatever the width, the
 /// blocking or the thread count, so results are bit-identical to <see cref="MultiplyScalar"/>.
+/// The packed operands and the per-task scratch are rented from <see cref="ArrayPool{T}.Shared"/>, so
+/// repeated calls of one shape allocate nothing after the first.
 /// </remarks>
 internal static unsafe class Sgemm
 {

@@ -136,7 +136,7 @@ public sealed partial class EmbeddingHead
         reader.VerifyChecksum();
         if (width != outputDimension)
         {
-            throw reader.Error("outputDimension", outputDimensionOffset, $"the header says {outputDimension} but the last layer gives {width}");
+            throw reader.Error("outputDimension", outputDimensionOffset, $"the header declares {outputDimension} but the last layer outputs {width}");
         }
 
         return new EmbeddingHead(new FeedForwardNetwork(layers));

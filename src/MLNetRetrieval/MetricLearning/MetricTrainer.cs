@@ -60,11 +60,9 @@ public static class MetricTrainer
         int threads = options.EffectiveThreads;
         int[] classes = MapLabels(labels, out int classCount);
 
-        // Split off the validation rows with a seeded shuffle.
         var random = new Random(options.Seed);
         int rowCount = labels.Length;
-        int[] order = Enumerable.Range(0, rowCount).ToArray();
-        random.Shuffle(order);
+        int[] order = ShuffleRows(random, rowCount);
         int validationCount = (int)(rowCount * options.ValidationFraction);
         int trainCount = rowCount - validationCount;
         if (trainCount < 2)
@@ -150,6 +148,17 @@ public static class MetricTrainer
         }
 
         return new EmbeddingHead(best ?? network.Clone());
+    }
+
+    /// <summary>
+    /// Returns the row indices in the seeded order whose first ⌊rows · ValidationFraction⌋ entries are the
+    /// validation rows. It is the first draw from the generator seeded with <see cref="MetricTrainerOptions.Seed"/>.
+    /// </summary>
+    internal static int[] ShuffleRows(Random random, int rowCount)
+    {
+        int[] order = Enumerable.Range(0, rowCount).ToArray();
+        random.Shuffle(order);
+        return order;
     }
 
     private static void CheckData(ReadOnlySpan<float> features, int dimension, ReadOnlySpan<int> labels)

@@ -122,7 +122,8 @@ public sealed class MetricTrainerOptions
 
     /// <summary>
     /// Epochs without a better validation MAP@R before training stops and the best head is returned;
-    /// 0 turns early stopping off. Needs a validation fraction above 0.
+    /// 0 turns early stopping off. Needs a validation fraction above 0. A NaN MAP@R (no validation row
+    /// has a same-class neighbour) never counts as better, so such a run returns the last head.
     /// </summary>
     public int EarlyStoppingPatience { get; set; }
 

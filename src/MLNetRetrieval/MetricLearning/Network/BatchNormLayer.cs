@@ -79,12 +79,18 @@ internal sealed class BatchNormLayer : Layer
         float[] beta = Shift.Values;
         if (!training)
         {
+            // A local array, not _inverseStd, because inference may run on several threads at once.
+            var inverse = new float[d];
+            for (int j = 0; j < d; j++)
+            {
+                inverse[j] = 1f / MathF.Sqrt(RunningVariance[j] + Epsilon);
+            }
+
             for (int r = 0; r < rows; r++)
             {
                 for (int j = 0; j < d; j++)
                 {
-                    float inverse = 1f / MathF.Sqrt(RunningVariance[j] + Epsilon);
-                    output[(r * d) + j] = (gamma[j] * (input[(r * d) + j] - RunningMean[j]) * inverse) + beta[j];
+                    output[(r * d) + j] = (gamma[j] * (input[(r * d) + j] - RunningMean[j]) * inverse[j]) + beta[j];
                 }
             }
 

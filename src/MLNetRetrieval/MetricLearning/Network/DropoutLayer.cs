@@ -77,6 +77,7 @@ internal sealed class DropoutLayer : Layer
         }
     }
 
+    /// <summary>Returns a layer with the same rate whose masks restart from seed 0; heads drop dropout layers anyway.</summary>
     public override Layer Clone() => new DropoutLayer(_dimension, Rate, 0);
 
     private void EnsureMask(int count)

@@ -6,7 +6,7 @@ internal abstract class BatchSampler
     /// <summary>Number of batches in every epoch.</summary>
     public abstract int BatchesPerEpoch { get; }
 
-    /// <summary>Returns the batches of the next epoch; each array holds row indices into the training rows.</summary>
+    /// <summary>Returns the batches of the next epoch; each array contains row indices into the training rows.</summary>
     public abstract IReadOnlyList<int[]> NextEpoch();
 }
 
