@@ -13,7 +13,7 @@ namespace MLNetRetrieval.MetricLearning.Losses;
 /// </para>
 /// <para>
 /// cos(θ + m) rises again once θ + m passes π, which would reward a target moving away from its class.
-/// The default form therefore switches, as the authors' public implementation does, to a linear fallback:
+/// The default form therefore switches to the linear fallback that most public PyTorch ArcFace implementations use:
 /// φ(θ) = cos(θ + m) when cos θ &gt; cos(π − m), and φ(θ) = cos θ − m · sin m otherwise. Both pieces decrease
 /// in θ, and at θ = π − m the value steps down from −1 to −cos m − m · sin m, so φ never increases.
 /// With <see cref="EasyMargin"/>, φ(θ) = cos(θ + m) for cos θ &gt; 0 and cos θ otherwise: only angles below

@@ -20,8 +20,8 @@ namespace MLNetRetrieval.MetricLearning.Losses;
 /// from the batch keep their centres. Centres start at zero.
 /// </para>
 /// <para>
-/// The defaults λ = 0.003 and α = 0.5 are the values the paper uses for face recognition; the classifier
-/// term dominates, and a larger λ (0.01 to 0.1) makes classes tighter at the risk of shrinking all embeddings.
+/// With the defaults λ = 0.003 and α = 0.5 the classifier term dominates. A larger λ (0.01 to 0.1) makes
+/// classes tighter, at the risk of shrinking all embeddings towards the origin.
 /// </para>
 /// <para>Parameters: "loss.classWeight" (C × d) and "loss.classBias" (C × 1).</para>
 /// </remarks>

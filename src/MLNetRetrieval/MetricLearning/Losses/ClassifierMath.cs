@@ -33,6 +33,8 @@ internal static class ClassifierMath
     public const double CosineClampEpsilon = 1.0 / (1 << 23);
 
     /// <summary>Lower bound of ‖x‖ and ‖w_j‖ in normalisation, as in PyTorch's <c>F.normalize</c>.</summary>
+    /// <remarks>NOTE: an embedding shorter than the floor (in practice an all-zero row) gets a gradient scaled by
+    /// 1 / NormFloor, as in PyTorch.</remarks>
     public const double NormFloor = 1e-12;
 
     /// <summary>
@@ -83,7 +85,7 @@ internal static class ClassifierMath
 
         T loss = LossMath.SoftmaxCrossEntropy(logits, rows, classes, labels);
 
-        // logits now holds G = d loss / d z (rows × C): dx = G W, dW = Gᵀ X, db = column sums of G.
+        // logits now contains G = d loss / d z (rows × C): dx = G W, dW = Gᵀ X, db = column sums of G.
         Span<T> weightsTransposed = scratch.Take(checked(classes * d));
         LossMath.Transpose(weights, classes, d, weightsTransposed);
         LossMath.MultiplyTransposed(logits, rows, weightsTransposed, d, classes, embeddingGradient);
@@ -146,7 +148,7 @@ internal static class ClassifierMath
 
         T loss = LossMath.SoftmaxCrossEntropy(logits, rows, classes, labels);
 
-        // logits now holds G = d loss / d z. With z_ij = a_i g_ij, H_ij = d loss / d cos θ_ij = G_ij a_i g'_ij.
+        // logits now contains G = d loss / d z. With z_ij = a_i g_ij, H_ij = d loss / d cos θ_ij = G_ij a_i g'_ij.
         // Since d cos θ_ij / d x_i = (ŵ_j − cos θ_ij x̂_i) / ‖x_i‖ and d cos θ_ij / d w_j = (x̂_i − cos θ_ij ŵ_j) / ‖w_j‖,
         // both gradients are a matrix product followed by a radial correction per row.
         Span<T> h = scratch.Take(cells);

@@ -13,9 +13,10 @@ namespace MLNetRetrieval.MetricLearning.Losses;
 /// Recognition" (CVPR 2018), which trains faces with s = 64 and m = 0.35.
 /// </para>
 /// <para>
-/// The default s = 30 is lower than the face setting: s must only let the target probability approach 1
-/// (CosFace gives the bound s ≥ (C − 1)/C · ln((C − 1) P / (1 − P)) for probability P and C classes,
-/// about 6.1 for C = 10 and P = 0.99), and a smaller s keeps logits and gradients moderate with few classes.
+/// The default s = 30 is lower than the face setting, because s only has to let the target probability
+/// approach 1. With the class weights at the vertices of a regular simplex (target cosine 1, the others
+/// −1/(C − 1)), a target probability P needs s ≥ (C − 1)/C · ln((C − 1) P / (1 − P)), about 6.1 for C = 10
+/// and P = 0.99. A smaller s also keeps logits and gradients moderate when there are few classes.
 /// </para>
 /// <para>Parameters: "loss.classWeight" (C × d).</para>
 /// </remarks>

@@ -22,7 +22,7 @@ namespace MLNetRetrieval.MetricLearning.Losses;
 /// <para>
 /// The embedding is not normalised (<see cref="MetricLoss.RequiresNormalizedEmbeddings"/> is false): its norm scales
 /// the logits, as A-Softmax prescribes. Source: Liu, Wen, Yu, Li, Raj and Song, "SphereFace: Deep Hypersphere
-/// Embedding for Face Recognition" (CVPR 2017), which uses m = 4.
+/// Embedding for Face Recognition" (CVPR 2017). The default m = 4 is the margin that paper reports for faces.
 /// </para>
 /// <para>Parameters: "loss.classWeight" (C × d).</para>
 /// </remarks>

@@ -44,8 +44,9 @@ public enum TripletMining : byte
 /// α = 0.2; Hermans, Beyer and Leibe, "In Defense of the Triplet Loss for Person Re-Identification"
 /// (arXiv:1703.07737, 2017), for batch-hard and batch-all mining in P × K batches.
 /// </para>
-/// <para>Batch-all and semi-hard scan all B · K · B (anchor, positive, negative) index triples of a batch of B
-/// rows with K rows per class, single-threaded.</para>
+/// <para>Cost for a batch of B rows of dimension d: two B × B × d matrix products (distances and backward pass),
+/// plus, for batch-all and semi-hard, one sort of each anchor's negative distances, O(B² log B) in all.
+/// Everything runs on the calling thread.</para>
 /// </remarks>
 public sealed class TripletLoss : MetricLoss, IDoublePrecisionLoss
 {
@@ -133,7 +134,7 @@ public sealed class TripletLoss : MetricLoss, IDoublePrecisionLoss
                 return T.Zero;
             }
 
-            // The miners store counts of +1 / −1 per pair; dividing once turns them into d loss / d D².
+            // Each pair's cell counts the active triplets that use it (+ as positive, − as negative), so dividing by N gives d loss / d D².
             T inverseCount = T.One / T.CreateTruncating(count);
             for (int i = 0; i < weights.Length; i++)
             {
@@ -160,41 +161,87 @@ public sealed class TripletLoss : MetricLoss, IDoublePrecisionLoss
         weights[(negative * n) + a] -= T.One;
     }
 
+    // Per anchor, the negatives are sorted by distance once. For a positive with threshold t = D²(a,p) + α,
+    // the k negatives with D²(a,n) < t form a prefix, whose terms sum to k t − (sum of their distances).
+    // This costs O(B log B) per anchor instead of one pass over the negatives per positive.
     private static (T Total, long Count) MineBatchAll<T>(ReadOnlySpan<T> distances, ReadOnlySpan<int> labels, int n, T margin, Span<T> weights)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T total = T.Zero;
-        long count = 0;
-        for (int a = 0; a < n; a++)
+        T[] negativeBuffer = LossMath.RentCleared<T>(n);
+        int[] negativeIndexBuffer = LossMath.RentCleared<int>(n);
+        T[] thresholdBuffer = LossMath.RentCleared<T>(n);
+        double[] prefixBuffer = LossMath.RentCleared<double>(n + 1);
+        try
         {
-            ReadOnlySpan<T> row = distances.Slice(a * n, n);
-            for (int p = 0; p < n; p++)
+            double total = 0;
+            long count = 0;
+            for (int a = 0; a < n; a++)
             {
-                if (p == a || labels[p] != labels[a])
+                ReadOnlySpan<T> row = distances.Slice(a * n, n);
+                int negativeCount = SortedNegatives(row, labels, a, negativeBuffer, negativeIndexBuffer);
+                Span<T> negatives = negativeBuffer.AsSpan(0, negativeCount);
+                if (negativeCount == 0)
                 {
                     continue;
                 }
 
-                T threshold = row[p] + margin;
-                for (int negative = 0; negative < n; negative++)
+                // Prefix sums in double, so k t − prefix[k] keeps its precision for float inputs.
+                Span<double> prefix = prefixBuffer.AsSpan(0, negativeCount + 1);
+                for (int j = 0; j < negativeCount; j++)
                 {
-                    if (labels[negative] == labels[a])
+                    prefix[j + 1] = prefix[j] + double.CreateTruncating(negatives[j]);
+                }
+
+                int positiveCount = 0;
+                for (int p = 0; p < n; p++)
+                {
+                    if (p == a || labels[p] != labels[a])
                     {
                         continue;
                     }
 
-                    T term = threshold - row[negative];
-                    if (term > T.Zero)
+                    T threshold = row[p] + margin;
+                    thresholdBuffer[positiveCount++] = threshold;
+                    int active = CountBelow(negatives, threshold);
+                    if (active == 0)
                     {
-                        total += term;
-                        count++;
-                        AddTriplet(weights, n, a, p, negative);
+                        continue;
                     }
+
+                    total += (active * double.CreateTruncating(threshold)) - prefix[active];
+                    count += active;
+                    T weight = T.CreateTruncating(active);
+                    weights[(a * n) + p] += weight;
+                    weights[(p * n) + a] += weight;
+                }
+
+                // Negative j enters every triplet whose positive has a threshold above D²(a, j).
+                Span<T> thresholds = thresholdBuffer.AsSpan(0, positiveCount);
+                thresholds.Sort();
+                for (int j = 0; j < negativeCount; j++)
+                {
+                    int active = positiveCount - CountAtOrBelow(thresholds, negatives[j]);
+                    if (active == 0)
+                    {
+                        break;
+                    }
+
+                    int negative = negativeIndexBuffer[j];
+                    T weight = T.CreateTruncating(active);
+                    weights[(a * n) + negative] -= weight;
+                    weights[(negative * n) + a] -= weight;
                 }
             }
-        }
 
-        return (total, count);
+            return (T.CreateTruncating(total), count);
+        }
+        finally
+        {
+            LossMath.Return(negativeBuffer);
+            LossMath.Return(negativeIndexBuffer);
+            LossMath.Return(thresholdBuffer);
+            LossMath.Return(prefixBuffer);
+        }
     }
 
     private static (T Total, long Count) MineBatchHard<T>(ReadOnlySpan<T> distances, ReadOnlySpan<int> labels, int n, T margin, Span<T> weights)
@@ -247,41 +294,108 @@ public sealed class TripletLoss : MetricLoss, IDoublePrecisionLoss
     private static (T Total, long Count) MineSemiHard<T>(ReadOnlySpan<T> distances, ReadOnlySpan<int> labels, int n, T margin, Span<T> weights)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T total = T.Zero;
-        long count = 0;
-        for (int a = 0; a < n; a++)
+        T[] negativeBuffer = LossMath.RentCleared<T>(n);
+        int[] negativeIndexBuffer = LossMath.RentCleared<int>(n);
+        try
         {
-            ReadOnlySpan<T> row = distances.Slice(a * n, n);
-            for (int p = 0; p < n; p++)
+            T total = T.Zero;
+            long count = 0;
+            for (int a = 0; a < n; a++)
             {
-                if (p == a || labels[p] != labels[a])
+                ReadOnlySpan<T> row = distances.Slice(a * n, n);
+                int negativeCount = SortedNegatives(row, labels, a, negativeBuffer, negativeIndexBuffer);
+                ReadOnlySpan<T> negatives = negativeBuffer.AsSpan(0, negativeCount);
+                for (int p = 0; p < n; p++)
                 {
-                    continue;
-                }
-
-                T positive = row[p];
-                T limit = positive + margin;
-                int chosen = -1;
-                for (int negative = 0; negative < n; negative++)
-                {
-                    T candidate = row[negative];
-                    if (labels[negative] != labels[a] && candidate > positive && candidate < limit && (chosen < 0 || candidate < row[chosen]))
+                    if (p == a || labels[p] != labels[a])
                     {
-                        chosen = negative;
+                        continue;
                     }
-                }
 
-                if (chosen < 0)
-                {
-                    continue;
-                }
+                    // The nearest negative farther than the positive is the first one after all distances <= D²(a,p).
+                    T positive = row[p];
+                    T limit = positive + margin;
+                    int first = CountAtOrBelow(negatives, positive);
+                    if (first == negativeCount || negatives[first] >= limit)
+                    {
+                        continue;
+                    }
 
+                    count++;
+                    total += limit - negatives[first];
+                    AddTriplet(weights, n, a, p, negativeIndexBuffer[first]);
+                }
+            }
+
+            return (total, count);
+        }
+        finally
+        {
+            LossMath.Return(negativeBuffer);
+            LossMath.Return(negativeIndexBuffer);
+        }
+    }
+
+    /// <summary>Writes the distances from anchor a to its negatives in ascending order, with their row indices, and returns their count.</summary>
+    private static int SortedNegatives<T>(ReadOnlySpan<T> row, ReadOnlySpan<int> labels, int a, T[] negatives, int[] indices)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int count = 0;
+        for (int j = 0; j < row.Length; j++)
+        {
+            if (labels[j] != labels[a])
+            {
+                negatives[count] = row[j];
+                indices[count] = j;
                 count++;
-                total += limit - row[chosen];
-                AddTriplet(weights, n, a, p, chosen);
             }
         }
 
-        return (total, count);
+        negatives.AsSpan(0, count).Sort(indices.AsSpan(0, count));
+        return count;
+    }
+
+    /// <summary>Returns the number of entries of the ascending <paramref name="sorted"/> that are below <paramref name="value"/>.</summary>
+    private static int CountBelow<T>(ReadOnlySpan<T> sorted, T value)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int low = 0;
+        int high = sorted.Length;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            if (sorted[middle] < value)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
+    }
+
+    /// <summary>Returns the number of entries of the ascending <paramref name="sorted"/> that are at most <paramref name="value"/>.</summary>
+    private static int CountAtOrBelow<T>(ReadOnlySpan<T> sorted, T value)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int low = 0;
+        int high = sorted.Length;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            if (sorted[middle] <= value)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
     }
 }
