@@ -5,7 +5,7 @@ using MLNetRetrieval.Transforms;
 
 namespace MLNetRetrieval.Tests.MetricLearning.Transforms;
 
-/// <summary>One training row with the label in three column types.</summary>
+/// <summary>One training row with its label as text and as an integer.</summary>
 public sealed class LabeledRow
 {
     public float[] Features = [];
@@ -24,8 +24,8 @@ internal static class MetricTestData
     public const int EmbeddingDimension = 4;
 
     /// <summary>
-    /// Gaussian clusters around one random centre per class, rows interleaved by class, so the first
-    /// rows hold the classes in the order c0, c1, ...
+    /// Clusters of uniform noise (±0.75 per component) around one random centre per class, rows
+    /// interleaved by class, so the classes first appear in the order c0, c1, ...
     /// </summary>
     public static LabeledRow[] Clusters(int rowsPerClass, int classCount, int seed)
     {
