@@ -1,7 +1,7 @@
 namespace MLNetRetrieval.Benchmarks;
 
 /// <summary>Command-line options of the benchmark.</summary>
-internal sealed record BenchmarkOptions(string DataFolder, int Repeats, int[] Threads, int Queries, bool SkipFaiss, string Python, int PipelineQueries = 0, string? ImagesFolder = null, int ImageCount = 400)
+internal sealed record BenchmarkOptions(string DataFolder, int Repeats, int[] Threads, int Queries, bool SkipFaiss, string Python, int PipelineQueries = 0, string? ImagesFolder = null, int ImageCount = 400, string? MetricHeads = null)
 {
     public static BenchmarkOptions Parse(string[] args)
     {
@@ -20,7 +20,8 @@ internal sealed record BenchmarkOptions(string DataFolder, int Repeats, int[] Th
                 "--pipeline" => options with { PipelineQueries = int.Parse(Value()) },
                 "--images" => options with { ImagesFolder = Value() },
                 "--count" => options with { ImageCount = int.Parse(Value()) },
-                _ => throw new ArgumentException($"Unknown option {args[i]}; valid: --data DIR, --repeats N, --threads 1,2, --queries N, --skip-faiss, --python PATH, --pipeline N, --images DIR, --count N."),
+                "--metric-learning" => options with { MetricHeads = Value() },
+                _ => throw new ArgumentException($"Unknown option {args[i]}; valid: --data DIR, --repeats N, --threads 1,2, --queries N, --skip-faiss, --python PATH, --pipeline N, --images DIR, --count N, --metric-learning DIR."),
             };
         }
 

@@ -7,6 +7,8 @@ using MLNetRetrieval.Indexes;
 // Usage: dotnet run -c Release --project benchmarks/MLNetRetrieval.Benchmarks -- [--data DIR] [--repeats N]
 //        [--threads 1,2] [--queries N] [--skip-faiss] [--python PATH]
 //        or: ... -- --pipeline N   (ML.NET scoring throughput against the direct API, N queries)
+//        or: ... -- --metric-learning DIR [--threads N]   (leave-one-out retrieval on the test images: raw
+//            pixels, PCA and every train-metric model zip in DIR; benchmarks/metric/fashion_mnist.sh)
 //        or: ... -- --metric-epoch [--threads N] [--epochs N]   (MLP training epochs, see benchmarks/metric)
 //        or: ... -- --images DIR [--count N] [--threads 2] [--repeats N]   (image embedding throughput)
 if (args.Length > 0 && args[0] == "--metric-epoch")
@@ -38,6 +40,12 @@ if (args.Length > 0 && args[0] == "--metric-epoch")
 }
 
 var options = BenchmarkOptions.Parse(args);
+if (options.MetricHeads is not null)
+{
+    MetricLearningBenchmark.Run(options.DataFolder, options.MetricHeads, options.Threads.Max());
+    return;
+}
+
 const int K = 10;
 
 if (options.ImagesFolder is not null)

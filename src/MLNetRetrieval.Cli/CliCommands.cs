@@ -23,6 +23,7 @@ internal static class CliCommands
         root.Add(VerifyCommand.Create(context));
         root.Add(DemoCommand.Create(context));
         root.Add(BenchCommand.Create(context));
+        root.Add(TrainMetricCommand.Create(context));
         return root;
     }
 

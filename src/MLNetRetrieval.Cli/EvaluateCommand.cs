@@ -48,6 +48,7 @@ internal static class EvaluateCommand
         Option<int> threads = CliContext.CreateThreadsOption("batch scoring (--scoring batch or auto)");
         Option<int?> probes = SearchCommand.CreateProbesOption();
         Option<int?> ef = HnswTypeOptions.CreateSearchEfOption();
+        Option<string?> transform = TransformModelFile.CreateOption("the search, for a model indexed on embedded vectors");
 
         var command = new Command("evaluate", "Score queries with a saved model and print Recall@K, precision@k, mAP and MAP@R.");
         command.Add(model);
@@ -64,6 +65,7 @@ internal static class EvaluateCommand
         command.Add(threads);
         command.Add(probes);
         command.Add(ef);
+        command.Add(transform);
         command.SetAction(parse =>
         {
             var metrics = new RankingEvaluatorOptions
@@ -75,7 +77,7 @@ internal static class EvaluateCommand
             var settings = new EvaluateSettings(probes, ef, parse.GetValue(model)!, queries, parse, parse.GetValue(judgments),
                 parse.GetResult(protocol) is { Implicit: false }, CliCommands.ParseProtocol(parse.GetValue(protocol)!), metrics,
                 parse.GetValue(leaveOneOut), parse.GetValue(perQuery), parse.GetValue(reportFolder), CliCommands.ParseScoring(parse.GetValue(scoring)!),
-                parse.GetValue(threads), parse.GetValue(context.Json));
+                parse.GetValue(threads), parse.GetValue(transform), parse.GetValue(context.Json));
             return Run(context, settings);
         });
         return command;
@@ -83,7 +85,7 @@ internal static class EvaluateCommand
 
     private sealed record EvaluateSettings(Option<int?> Probes, Option<int?> Ef, string ModelPath, VectorInputOptions Queries, ParseResult Parse, string? JudgmentsPath,
         bool ProtocolGiven, JudgmentProtocol Protocol, RankingEvaluatorOptions Metrics, bool LeaveOneOut, string? PerQueryPath,
-        string? ReportFolder, ScoringPath Scoring, int Threads, bool Json);
+        string? ReportFolder, ScoringPath Scoring, int Threads, string? TransformPath, bool Json);
 
     private static int Run(CliContext context, EvaluateSettings settings)
     {
@@ -98,7 +100,10 @@ internal static class EvaluateCommand
         SearchCommand.ApplyProbes(model, settings.Parse.GetValue(settings.Probes));
         HnswTypeOptions.ApplySearchEf(model, settings.Parse.GetValue(settings.Ef));
         string queriesPath = settings.Parse.GetValue(settings.Queries.Path)!;
+        TransformModelFile? transform = SearchCommand.LoadTransform(ml, model, settings.TransformPath);
         VectorSet queries = settings.Queries.Read(settings.Parse);
+        if (transform is not null)
+            queries = transform.Apply(ml, queries, queriesPath, context.CancellationToken);
         IReadOnlyList<Judgment>? judgments = settings.JudgmentsPath is null ? null : ReadJudgments(settings.JudgmentsPath);
         if (judgments is null)
             CheckLabelMode(model, queries, queriesPath);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNetRetrieval.Cli.Images;
 using MLNetRetrieval.IO;
 using MLNetRetrieval.Transforms;
@@ -39,6 +40,7 @@ internal static class IndexCommand
             Required = true,
         };
         Option<int> threads = CliContext.CreateThreadsOption("building the index");
+        Option<string?> transform = TransformModelFile.CreateOption("indexing; the saved model applies it to queries too");
         Option<string> type = IndexTypeOptions.CreateTypeOption();
         var compression = new IndexTypeOptions();
         var graph = new HnswTypeOptions();
@@ -54,6 +56,7 @@ internal static class IndexCommand
         command.Add(k);
         command.Add(excludeSelf);
         command.Add(normalize);
+        command.Add(transform);
         command.Add(output);
         command.Add(threads);
         command.SetAction(parse =>
@@ -74,9 +77,15 @@ internal static class IndexCommand
             IndexTypeOptions.ParseType(parse.GetValue(type)!),
             compression.Read(parse),
             graph.Read(parse),
-            graph.AnyGiven(parse));
+            graph.AnyGiven(parse),
+            parse.GetValue(transform));
             if (images.Read(parse) is { } imageInput)
+            {
+                if (settings.TransformPath is not null)
+                    throw new UsageException("--transform applies to vector files only, not to --images; drop --transform.");
                 return ImageIndexCommand.Run(context, settings, imageInput, imageModel.Read(parse, settings.Normalize, settings.Threads));
+            }
+
             return Run(context, settings);
         });
         return command;
@@ -85,7 +94,7 @@ internal static class IndexCommand
     /// <summary>Settings of one index run; <paramref name="Input"/> and <paramref name="Parse"/> locate the vector file and are null for images.</summary>
     internal sealed record IndexSettings(VectorInputOptions? Input, ParseResult? Parse, Indexes.DistanceMetric Metric, int K,
         bool ExcludeSelf, bool Normalize, string Output, int Threads, bool Json, IndexType Type, CompressionSettings Compression,
-        HnswSettings Graph, bool GraphGiven);
+        HnswSettings Graph, bool GraphGiven, string? TransformPath);
 
     private static int Run(CliContext context, IndexSettings settings)
     {
@@ -98,8 +107,13 @@ internal static class IndexCommand
 
         // Check the type's settings before reading a possibly large input file.
         CheckTypeSettings(settings);
+        var ml = new MLContext(seed: 1);
+        TransformModelFile? transform = settings.TransformPath is null ? null : TransformModelFile.Load(ml, settings.TransformPath);
         VectorSet vectors = input.Read(parse);
-        if (settings.Metric == Indexes.DistanceMetric.Cosine && QueryScoring.FindZeroRow(vectors) is int zeroRow and >= 0)
+        transform?.CheckInput(vectors, inputPath);
+
+        // A learned embedding maps a zero vector to a vector that is usually not zero, so only raw vectors are checked.
+        if (transform is null && settings.Metric == Indexes.DistanceMetric.Cosine && QueryScoring.FindZeroRow(vectors) is int zeroRow and >= 0)
         {
             throw new InvalidDataException(
                 $"{inputPath}: row {zeroRow} (rows counted from 0), id {VectorViews.IdsOf(vectors)[zeroRow]}, is a zero vector, which has no direction under --metric cosine. Remove that vector, or use --metric l2 or ip.");
@@ -107,9 +121,11 @@ internal static class IndexCommand
 
         context.CancellationToken.ThrowIfCancellationRequested();
 
-        var ml = new MLContext(seed: 1);
         IDataView view = VectorViews.Create(ml, vectors);
-        ITransformer model = FitIndex(context, ml, settings, vectors, view, settings.Normalize);
+        // A learned embedding goes first in the saved chain, so queries pass through it as well.
+        ITransformer model = transform is null
+            ? FitIndex(context, ml, settings, vectors, view, settings.Normalize)
+            : new TransformerChain<ITransformer>(transform.Model, FitIndex(context, ml, settings, vectors, transform.Model.Transform(view), settings.Normalize));
 
         context.CancellationToken.ThrowIfCancellationRequested();
         ml.Model.Save(model, view.Schema, zip.TemporaryPath);
@@ -137,6 +153,8 @@ internal static class IndexCommand
                 k = settings.K,
                 excludeSelf = settings.ExcludeSelf,
                 normalize = settings.Normalize,
+                transform = transform?.Path,
+                indexedDimension = transform?.OutputDimension ?? vectors.Dimension,
                 labels = vectors.Labels is not null,
                 zipBytes,
                 seconds,
@@ -149,6 +167,8 @@ internal static class IndexCommand
         table.AddRow("type", Describe(settings.Type, settings.Compression, settings.Graph));
         table.AddRow("rows", vectors.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("dimension", vectors.Dimension.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (transform is not null)
+            table.AddRow("transform", $"{Markup.Escape(transform.Path)} (learned embedding, {transform.InputDimension} -> {transform.OutputDimension})");
         table.AddRow("metric", CliCommands.MetricName(settings.Metric) + (settings.Normalize ? " (vectors L2-normalized)" : ""));
         table.AddRow("k", settings.K.ToString(System.Globalization.CultureInfo.InvariantCulture) + (settings.ExcludeSelf ? " (self excluded)" : ""));
         table.AddRow("labels", vectors.Labels is null ? "no" : "yes");

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Transforms;
+using MLNetRetrieval.MetricLearning;
 using MLNetRetrieval.Transforms;
 
 namespace MLNetRetrieval.Cli;
@@ -7,12 +8,13 @@ namespace MLNetRetrieval.Cli;
 /// <summary>A model zip loaded with ML.NET, with the one neighbor search inside it.</summary>
 internal sealed class ModelFile
 {
-    private ModelFile(string path, ITransformer model, NeighborSearcher searcher, bool searchIsFirst)
+    private ModelFile(string path, ITransformer model, NeighborSearcher searcher, bool searchIsFirst, IReadOnlyList<EmbeddingHead> heads)
     {
         Path = path;
         Model = model;
         Searcher = searcher;
         SearchIsFirstTransform = searchIsFirst;
+        EmbeddingHeads = heads;
     }
 
     public string Path { get; }
@@ -26,6 +28,12 @@ internal sealed class ModelFile
     /// so raw query vectors can go straight to <see cref="NeighborSearcher.Search(ReadOnlySpan{float}, ReadOnlySpan{long}, Span{long}, Span{float}, NeighborSearchSettings?, int, CancellationToken)"/>.
     /// </summary>
     public bool SearchIsFirstTransform { get; }
+
+    /// <summary>The learned embedding heads that the model applies before the search (index --transform), in pipeline order.</summary>
+    public IReadOnlyList<EmbeddingHead> EmbeddingHeads { get; }
+
+    /// <summary>Length of the query vectors the model takes: the first head's input length, else the index dimension.</summary>
+    public int QueryDimension => EmbeddingHeads.Count > 0 ? EmbeddingHeads[0].InputDimension : Searcher.Dimension;
 
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not an ML.NET model zip, or contains no neighbor search or more than one.</exception>
@@ -46,9 +54,11 @@ internal sealed class ModelFile
 
         // GetSearchers decodes the index state stored in the zip, so damage inside that state surfaces here.
         IReadOnlyList<NeighborSearcher> searchers;
+        IReadOnlyList<EmbeddingHead> heads;
         try
         {
             searchers = context.Retrieval().GetSearchers(model);
+            heads = context.Retrieval().GetEmbeddingHeads(model);
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
@@ -57,7 +67,8 @@ internal sealed class ModelFile
 
         if (searchers.Count != 1)
             throw new InvalidDataException($"{path}: the model contains {searchers.Count} neighbor searches, but the CLI needs exactly one. Pass a zip written by the index command.");
-        return new ModelFile(path, model, searchers[0], StartsWithSearch(model));
+        // A learned embedding's chain starts with the same kinds of transforms as the search's, so heads are ruled out first.
+        return new ModelFile(path, model, searchers[0], heads.Count == 0 && StartsWithSearch(model), heads);
     }
 
     /// <summary>

@@ -52,12 +52,17 @@ internal static class QueryScoring
     {
         NeighborSearcher searcher = model.Searcher;
         CheckK(model, k);
-        if (queries.Dimension != searcher.Dimension)
+        if (model.EmbeddingHeads.Count > 0 && queries.Dimension != model.QueryDimension)
+            throw new InvalidDataException($"{queriesPath}: the queries have dimension {queries.Dimension}, but the learned embedding in {model.Path} takes vectors of dimension {model.QueryDimension}. Pass queries of the dimension the head was trained on.");
+        if (queries.Dimension != model.QueryDimension)
             throw new InvalidDataException($"{queriesPath}: the queries have dimension {queries.Dimension}, but the index in {model.Path} has dimension {searcher.Dimension}. Pass queries of the indexed dimension.");
 
         ScoringPath resolved = Resolve(model, path);
         long[] queryIds = VectorViews.IdsOf(queries);
-        CheckZeroQueries(searcher, queries, queryIds, queriesPath);
+
+        // A learned embedding maps a zero query to a vector that is usually not zero, so only raw queries are checked.
+        if (model.EmbeddingHeads.Count == 0)
+            CheckZeroQueries(searcher, queries, queryIds, queriesPath);
         return resolved == ScoringPath.Batch
             ? InBatches(searcher, queries, queryIds, k, threads, cancellationToken)
             : ThroughTransform(model.Model, VectorViews.Create(context, queries), queryIds, searcher.NumberOfNeighbors, k, cancellationToken);

@@ -37,6 +37,7 @@ internal static class SearchCommand
         Option<int> threads = CliContext.CreateThreadsOption("batch scoring (--scoring batch or auto)");
         Option<int?> probes = CreateProbesOption();
         Option<int?> ef = HnswTypeOptions.CreateSearchEfOption();
+        Option<string?> transform = TransformModelFile.CreateOption("the search, for a model indexed on embedded vectors");
 
         var command = new Command("search", "Find the nearest neighbors of query vectors, or of query images with a model from index --images, and write them as CSV.");
         command.Add(model);
@@ -48,6 +49,7 @@ internal static class SearchCommand
         command.Add(threads);
         command.Add(probes);
         command.Add(ef);
+        command.Add(transform);
         command.SetAction(parse =>
         {
             queries.RequireOneSource(parse, images.IsGiven(parse), "--images DIR or --image FILE");
@@ -55,18 +57,20 @@ internal static class SearchCommand
             {
                 if (parse.GetResult(scoring) is { Implicit: false } && parse.GetValue(scoring) == "transform")
                     throw new UsageException("--scoring transform does not apply to --images or --image: query images are embedded and then searched in batch. Drop --scoring.");
+                if (parse.GetValue(transform) is not null)
+                    throw new UsageException("--transform applies to vector queries only, not to --images or --image; drop --transform.");
                 return ImageSearchCommand.Run(context, new ImageSearchCommand.Settings(parse.GetValue(model)!, imageInput, parse.GetValue(k), parse.GetValue(output)!,
                     parse.GetValue(threads), parse.GetValue(probes), parse.GetValue(ef), parse.GetValue(context.Json)));
             }
 
             return Run(context, parse.GetValue(model)!, queries, parse, parse.GetValue(k), parse.GetValue(output)!,
-                CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(probes), parse.GetValue(ef), parse.GetValue(context.Json));
+                CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(probes), parse.GetValue(ef), parse.GetValue(transform), parse.GetValue(context.Json));
         });
         return command;
     }
 
     private static int Run(CliContext context, string modelPath, VectorInputOptions queryOptions, ParseResult parse,
-        int? requestedK, string outputPath, ScoringPath scoring, int threads, int? probes, int? ef, bool json)
+        int? requestedK, string outputPath, ScoringPath scoring, int threads, int? probes, int? ef, string? transformPath, bool json)
     {
         CliConsole console = context.Console;
         var clock = Stopwatch.StartNew();
@@ -81,7 +85,10 @@ internal static class SearchCommand
         QueryScoring.CheckK(model, k);
         QueryScoring.Resolve(model, scoring);
         string queriesPath = parse.GetValue(queryOptions.Path)!;
+        TransformModelFile? transform = LoadTransform(ml, model, transformPath);
         VectorSet queries = queryOptions.Read(parse);
+        if (transform is not null)
+            queries = transform.Apply(ml, queries, queriesPath, context.CancellationToken);
         IEnumerable<ScoredQuery> scored = QueryScoring.Score(ml, model, queries, queriesPath, k, scoring, threads, context.CancellationToken);
         ScoringPath used = QueryScoring.Resolve(model, scoring);
 
@@ -133,6 +140,17 @@ internal static class SearchCommand
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>Loads the --transform model of the search and evaluate commands, or returns null without one.</summary>
+    /// <exception cref="UsageException">The index model already applies a learned embedding.</exception>
+    public static TransformModelFile? LoadTransform(MLContext context, ModelFile model, string? transformPath)
+    {
+        if (transformPath is null)
+            return null;
+        if (model.EmbeddingHeads.Count > 0)
+            throw new UsageException($"{model.Path} already applies a learned embedding to the queries (it was indexed with --transform); drop --transform.");
+        return TransformModelFile.Load(context, transformPath);
     }
 
     /// <summary>Creates the --probes option of the commands that score with a saved model.</summary>

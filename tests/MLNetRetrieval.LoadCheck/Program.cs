@@ -5,14 +5,21 @@ using Microsoft.ML.Data;
 // QUERIES.bin: i32 count, i32 dimension, then count × dimension float32 (little-endian); rows get
 // ids 0..count-1 in an Int64 column named by QUERY_ID_COLUMN (default "Id").
 // OUTPUT.bin: per query, i32 k, k × i64 ids, i32 k, k × f32 distances, in row order.
+// Second mode: MLNetRetrieval.LoadCheck --embed MODEL.zip ROWS.bin OUTPUT.bin COLUMN
+// ROWS.bin as QUERIES.bin, fed in a Features column; OUTPUT.bin: per row, i32 length, then that many
+// f32 values of COLUMN (such as a learned embedding), in row order.
 // The program touches only ML.NET types, so it proves that a saved model needs no special loader.
 // The image mode is described in ImageCheck.cs.
 if (args.Length > 0 && args[0] == ImageCheck.Mode)
     return ImageCheck.Run(args[1..]);
 
+if (args.Length == 5 && args[0] == "--embed")
+    return Embed(args[1], args[2], args[3], args[4]);
+
 if (args.Length < 3)
 {
     Console.Error.WriteLine("usage: MLNetRetrieval.LoadCheck MODEL.zip QUERIES.bin OUTPUT.bin [QUERY_ID_COLUMN]");
+    Console.Error.WriteLine("   or: MLNetRetrieval.LoadCheck --embed MODEL.zip ROWS.bin OUTPUT.bin COLUMN");
     return 2;
 }
 
@@ -55,8 +62,53 @@ while (cursor.MoveNext())
         writer.Write(distance);
 }
 
-Console.WriteLine($"scored {count} queries; assemblies: {string.Join(", ", AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name).Where(n => n!.StartsWith("MLNet", StringComparison.Ordinal)))}");
+Console.WriteLine($"scored {count} queries; assemblies: {LoadedLibraries()}");
 return 0;
+
+static int Embed(string modelPath, string rowsPath, string outputPath, string column)
+{
+    var context = new MLContext(seed: 1);
+    ITransformer model = context.Model.Load(modelPath, out _);
+    (QueryRow[] rows, int dimension) = ReadRows(rowsPath);
+    SchemaDefinition definition = SchemaDefinition.Create(typeof(QueryRow));
+    definition[nameof(QueryRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimension);
+    IDataView mapped = model.Transform(context.Data.LoadFromEnumerable(rows, definition));
+
+    using var writer = new BinaryWriter(File.Create(outputPath));
+    using DataViewRowCursor cursor = mapped.GetRowCursor(new[] { mapped.Schema[column] });
+    var getter = cursor.GetGetter<VBuffer<float>>(mapped.Schema[column]);
+    VBuffer<float> values = default;
+    while (cursor.MoveNext())
+    {
+        getter(ref values);
+        writer.Write(values.Length);
+        foreach (float value in values.DenseValues())
+            writer.Write(value);
+    }
+
+    Console.WriteLine($"embedded {rows.Length} rows; assemblies: {LoadedLibraries()}");
+    return 0;
+}
+
+static (QueryRow[] Rows, int Dimension) ReadRows(string path)
+{
+    using var reader = new BinaryReader(File.OpenRead(path));
+    int count = reader.ReadInt32();
+    int dimension = reader.ReadInt32();
+    var rows = new QueryRow[count];
+    for (int i = 0; i < count; i++)
+    {
+        var values = new float[dimension];
+        for (int j = 0; j < dimension; j++)
+            values[j] = reader.ReadSingle();
+        rows[i] = new QueryRow { Features = values, Id = i };
+    }
+
+    return (rows, dimension);
+}
+
+static string LoadedLibraries() =>
+    string.Join(", ", AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name).Where(n => n!.StartsWith("MLNet", StringComparison.Ordinal)));
 
 internal sealed class QueryRow
 {

@@ -44,7 +44,7 @@ internal static class ImageDemoCommand
                 // The exact index reads none of the compression or graph settings.
                 new CompressionSettings(Lists: 1, Probes: 1, Subquantizers: 1, Bits: 8, Rerank: 0, TrainSample: 0, Seed: null),
                 new HnswSettings(HnswIndexingEstimator.Options.Defaults.Connectivity, HnswIndexingEstimator.Options.Defaults.EfConstruction, HnswIndexingEstimator.Options.Defaults.EfSearch),
-                GraphGiven: false);
+                GraphGiven: false, TransformPath: null);
             var input = new ImageInput(folder, null, ImageFolderOptions.DefaultExtensions, LabelsFromFolders: true,
                 FailuresPath: ImageRetrieval.SiblingPath(zipPath, ".failures.csv"));
             ImageIndexResult built = ImageIndexCommand.Build(context, settings, input, new ImageEmbedderOptions { Normalize = true, Threads = threads });

@@ -182,6 +182,23 @@ public sealed class RetrievalCatalog
         new(Context, outputColumnName, inputColumnName, quantizer);
 
     /// <summary>
+    /// Creates an estimator that trains an embedding head with a metric-learning loss (contrastive,
+    /// triplet, center, SphereFace, CosFace, ArcFace or normalised softmax) and adds the learned embedding.
+    /// </summary>
+    /// <param name="outputColumnName">Added embedding column (known-size vector of Single); may equal <paramref name="featureColumnName"/> to replace it.</param>
+    /// <param name="featureColumnName">Feature column (vector of Single) to train on and to embed.</param>
+    /// <param name="labelColumnName">Class label column (Text, key, Boolean or a number type); rows of equal label are pulled together.</param>
+    /// <param name="options">Loss, network and training settings; null uses ArcFace and the defaults of <see cref="MetricLearning.MetricTrainerOptions"/>.</param>
+    /// <example><code>
+    /// var pipeline = ml.Retrieval().TrainMetric("Embedding", "Features", "Label",
+    ///         new MetricLearningEstimator.Options { Loss = { Kind = MetricLossKind.CosFace } })
+    ///     .Append(ml.Retrieval().IndexExact("Embedding", numberOfNeighbors: 10));
+    /// </code></example>
+    public MetricLearningEstimator TrainMetric(string outputColumnName, string featureColumnName = NeighborSearchOptions.Defaults.FeatureColumnName,
+        string labelColumnName = "Label", MetricLearningEstimator.Options? options = null) =>
+        new(Context, outputColumnName, featureColumnName, labelColumnName, options ?? new MetricLearningEstimator.Options());
+
+    /// <summary>
     /// Computes ranking metrics (Recall@R, precision@k, mAP, MAP@R, per query) over data scored by a
     /// neighbor search, with relevance from labels or from explicit judgments.
     /// </summary>
@@ -207,6 +224,73 @@ public sealed class RetrievalCatalog
         var found = new List<NeighborSearcher>();
         Collect(model, found);
         return found;
+    }
+
+    /// <summary>
+    /// Finds the learned embedding heads inside a model, including one loaded from a zip, where they
+    /// are standard transformers; returns them in pipeline order.
+    /// </summary>
+    /// <remarks>A loaded model stores each head inside a value-mapping transformer; this method decodes every one it finds.</remarks>
+    public IReadOnlyList<MetricLearning.EmbeddingHead> GetEmbeddingHeads(ITransformer model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var found = new List<MetricLearning.EmbeddingHead>();
+        CollectHeads(model, found);
+        return found;
+    }
+
+    private void CollectHeads(ITransformer model, List<MetricLearning.EmbeddingHead> found)
+    {
+        switch (model)
+        {
+            case MetricLearningTransformer learned:
+                found.Add(learned.Head);
+                return;
+            case IEnumerable<ITransformer> chain:
+                foreach (ITransformer inner in chain)
+                    CollectHeads(inner, found);
+                return;
+            case Microsoft.ML.Transforms.ValueMappingTransformer valueMapping:
+                IDataView keyView = Context.Data.LoadFromEnumerable(new[] { new EmbeddingKeyOutput { Key = EmbeddingColumns.StateKeyValue.AsMemory() } });
+                if (ReadStoredChunks(valueMapping, keyView, EmbeddingColumns.State) is { } chunks)
+                {
+                    string header = chunks[0].ToString();
+                    found.Add(EmbeddingStateCache.GetOrDecode(header, () => EmbeddingState.Deserialize(TextPayload.Decode(chunks))).Head);
+                }
+
+                return;
+        }
+    }
+
+    /// <summary>
+    /// Applies a value mapping to <paramref name="keyView"/>, a one-row view with the state key, and
+    /// returns the text chunks it maps to in <paramref name="stateColumn"/>, or null when the mapping is of another kind.
+    /// </summary>
+    private static ReadOnlyMemory<char>[]? ReadStoredChunks(ITransformer valueMapping, IDataView keyView, string stateColumn)
+    {
+        DataViewSchema output;
+        try
+        {
+            output = valueMapping.GetOutputSchema(keyView.Schema);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // A value mapping of some other column: not ours.
+            return null;
+        }
+
+        if (output.GetColumnOrNull(stateColumn) is not { } column || column.Type is not VectorDataViewType { ItemType: TextDataViewType })
+            return null;
+
+        IDataView mapped = valueMapping.Transform(keyView);
+        using DataViewRowCursor cursor = mapped.GetRowCursor(new[] { mapped.Schema[stateColumn] });
+        VBuffer<ReadOnlyMemory<char>> chunks = default;
+        cursor.MoveNext();
+        cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(mapped.Schema[stateColumn])(ref chunks);
+        ReadOnlyMemory<char>[] values = chunks.GetValues().ToArray();
+        if (values.Length == 0)
+            throw new InvalidDataException("The model's stored state column is empty. The model file is damaged or its value mapping was replaced.");
+        return values;
     }
 
     private void Collect(ITransformer model, List<NeighborSearcher> found)
