@@ -1,11 +1,24 @@
 using System.Diagnostics.CodeAnalysis;
+using SkiaSharp;
 
 namespace MLNetRetrieval.Images.Decoding;
 
 /// <summary>
-/// Decodes image files (PNG, JPEG, GIF, BMP, WebP, ICO, WBMP) into <see cref="DecodedImage"/>. Never throws for
-/// bad input: every problem becomes an <see cref="ImageFailure"/>. Safe to call from many threads.
+/// Decodes image files (PNG, JPEG, GIF, BMP, WebP, ICO, WBMP) into <see cref="DecodedImage"/> with SkiaSharp's
+/// <see cref="SKCodec"/>. Never throws for bad input: every problem becomes an <see cref="ImageFailure"/>. Safe to
+/// call from many threads because each call owns its codec and buffers.
 /// </summary>
+/// <remarks>
+/// <para>The header is read first, and a width, height, pixel count or file size over the
+/// <see cref="ImageDecoderOptions"/> limits is rejected before any pixel buffer is allocated.</para>
+/// <para>Conversions: grayscale, palette, 16-bit and CMYK sources become 8-bit RGB (Skia does the conversion,
+/// without colour management); the EXIF orientation of a JPEG is applied; transparent pixels are composited
+/// onto white with the unpremultiplied alpha, c' = (a * c + (255 - a) * 255) / 255, rounded; an animated GIF
+/// or WebP yields its first frame. ML.NET's <c>LoadImages</c> does neither of the last three: it keeps
+/// premultiplied alpha and ignores EXIF orientation.</para>
+/// <para>A file whose pixel data ends early is a <see cref="ImageFailureKind.Truncated"/> failure even though Skia
+/// could return the rows it has.</para>
+/// </remarks>
 public static class ImageDecoder
 {
     /// <summary>Decodes a file.</summary>
@@ -14,8 +27,56 @@ public static class ImageDecoder
     /// <param name="image">The image when decoding succeeded.</param>
     /// <param name="failure">The reason when it did not.</param>
     /// <returns>True when <paramref name="image"/> holds the whole image.</returns>
-    public static bool TryDecode(string path, ImageDecoderOptions? options, [NotNullWhen(true)] out DecodedImage? image, [NotNullWhen(false)] out ImageFailure? failure) =>
-        throw new NotImplementedException();
+    public static bool TryDecode(string path, ImageDecoderOptions? options, [NotNullWhen(true)] out DecodedImage? image, [NotNullWhen(false)] out ImageFailure? failure)
+    {
+        image = null;
+        options ??= new ImageDecoderOptions();
+        string source = path ?? string.Empty;
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            failure = new ImageFailure(source, ImageFailureKind.NotFound, "The image path is empty.");
+            return false;
+        }
+
+        byte[] bytes;
+        try
+        {
+            var info = new FileInfo(path);
+            if (Directory.Exists(path))
+            {
+                failure = new ImageFailure(source, ImageFailureKind.Unreadable, $"The image path '{path}' is a directory, not a file.");
+                return false;
+            }
+
+            if (!info.Exists)
+            {
+                failure = new ImageFailure(source, ImageFailureKind.NotFound, $"The image file '{path}' does not exist.");
+                return false;
+            }
+
+            if (info.Length == 0)
+            {
+                failure = new ImageFailure(source, ImageFailureKind.Empty, $"The image file '{path}' is empty (0 bytes).");
+                return false;
+            }
+
+            if (info.Length > options.MaxFileBytes)
+            {
+                failure = new ImageFailure(source, ImageFailureKind.TooLarge,
+                    $"The image file '{path}' has {info.Length} bytes, over the limit of {options.MaxFileBytes} (ImageDecoderOptions.MaxFileBytes).");
+                return false;
+            }
+
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
+        {
+            failure = new ImageFailure(source, ImageFailureKind.Unreadable, $"The image file '{path}' could not be read: {e.Message}");
+            return false;
+        }
+
+        return TryDecode(bytes, source, options, out image, out failure);
+    }
 
     /// <summary>Decodes encoded bytes already in memory.</summary>
     /// <param name="encoded">The file's bytes.</param>
@@ -24,6 +85,241 @@ public static class ImageDecoder
     /// <param name="image">The image when decoding succeeded.</param>
     /// <param name="failure">The reason when it did not.</param>
     /// <returns>True when <paramref name="image"/> holds the whole image.</returns>
-    public static bool TryDecode(ReadOnlySpan<byte> encoded, string sourceName, ImageDecoderOptions? options, [NotNullWhen(true)] out DecodedImage? image, [NotNullWhen(false)] out ImageFailure? failure) =>
-        throw new NotImplementedException();
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, string sourceName, ImageDecoderOptions? options, [NotNullWhen(true)] out DecodedImage? image, [NotNullWhen(false)] out ImageFailure? failure)
+    {
+        image = null;
+        options ??= new ImageDecoderOptions();
+        sourceName ??= string.Empty;
+        if (encoded.IsEmpty)
+        {
+            failure = new ImageFailure(sourceName, ImageFailureKind.Empty, $"The image '{sourceName}' is empty (0 bytes).");
+            return false;
+        }
+
+        if (encoded.Length > options.MaxFileBytes)
+        {
+            failure = new ImageFailure(sourceName, ImageFailureKind.TooLarge,
+                $"The image '{sourceName}' has {encoded.Length} bytes, over the limit of {options.MaxFileBytes} (ImageDecoderOptions.MaxFileBytes).");
+            return false;
+        }
+
+        try
+        {
+            return DecodeWithCodec(encoded, sourceName, options, out image, out failure);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // SkiaSharp wraps native failures in managed exceptions in a few places (for example a stream it
+            // cannot rewind); the contract is one failure per bad image, so none of them escapes.
+            failure = new ImageFailure(sourceName, ImageFailureKind.Corrupt, $"The image '{sourceName}' could not be decoded: {e.Message}");
+            return false;
+        }
+    }
+
+    private static unsafe bool DecodeWithCodec(ReadOnlySpan<byte> encoded, string sourceName, ImageDecoderOptions options, out DecodedImage? image, [NotNullWhen(false)] out ImageFailure? failure)
+    {
+        image = null;
+        using var data = SKData.CreateCopy(encoded);
+        // The codec takes ownership of the stream and releases it with itself.
+        using var codec = SKCodec.Create(new SKMemoryStream(data), out SKCodecResult openResult);
+        if (codec is null)
+        {
+            failure = HeaderFailure(encoded, sourceName, openResult);
+            return false;
+        }
+
+        int width = codec.Info.Width;
+        int height = codec.Info.Height;
+        if (width < 1 || height < 1)
+        {
+            failure = new ImageFailure(sourceName, ImageFailureKind.Corrupt, $"The image '{sourceName}' declares a size of {width}x{height} pixels.");
+            return false;
+        }
+
+        long pixelCount = (long)width * height;
+        if (width > options.MaxSide || height > options.MaxSide || pixelCount > options.MaxPixelCount)
+        {
+            failure = new ImageFailure(sourceName, ImageFailureKind.TooLarge,
+                $"The image '{sourceName}' declares {width}x{height} pixels, over the limits of {options.MaxSide} per side and " +
+                $"{options.MaxPixelCount} pixels (ImageDecoderOptions.MaxSide, MaxPixelCount); nothing was decoded.");
+            return false;
+        }
+
+        // Unpremultiplied RGBA keeps the colour of half-transparent pixels exact for the white composite.
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        byte[] rgba = GC.AllocateUninitializedArray<byte>(checked(width * height * 4));
+        SKCodecResult result;
+        fixed (byte* pixels = rgba)
+        {
+            result = codec.GetPixels(info, (IntPtr)pixels, info.RowBytes, new SKCodecOptions(0));
+        }
+
+        if (result != SKCodecResult.Success)
+        {
+            failure = PixelFailure(sourceName, codec.EncodedFormat, result);
+            return false;
+        }
+
+        image = ToOrientedRgb(rgba, width, height, codec.EncodedOrigin);
+        failure = null;
+        return true;
+    }
+
+    private static ImageFailure HeaderFailure(ReadOnlySpan<byte> encoded, string sourceName, SKCodecResult result)
+    {
+        string? format = SniffFormat(encoded);
+        if (format is null)
+        {
+            return new ImageFailure(sourceName, ImageFailureKind.UnsupportedFormat,
+                $"The image '{sourceName}' is not in a supported format (PNG, JPEG, GIF, BMP, WebP, ICO, WBMP); its first bytes are {FirstBytes(encoded)}.");
+        }
+
+        // Skia reports a PNG header that fails its CRC as incomplete input, like one that is cut short; the CRC
+        // check tells the two apart.
+        bool truncated = result == SKCodecResult.IncompleteInput && !(format == "PNG" && PngHeaderIsDamaged(encoded));
+        return truncated
+            ? new ImageFailure(sourceName, ImageFailureKind.Truncated, $"The {format} image '{sourceName}' ends inside its header ({encoded.Length} bytes).")
+            : new ImageFailure(sourceName, ImageFailureKind.Corrupt, $"The {format} image '{sourceName}' has an invalid header (Skia: {result}).");
+    }
+
+    private static ImageFailure PixelFailure(string sourceName, SKEncodedImageFormat format, SKCodecResult result) => result switch
+    {
+        SKCodecResult.IncompleteInput => new ImageFailure(sourceName, ImageFailureKind.Truncated,
+            $"The {format} image '{sourceName}' ends before its last pixel row; the partial image was discarded."),
+        SKCodecResult.InvalidConversion or SKCodecResult.Unimplemented or SKCodecResult.InvalidScale => new ImageFailure(sourceName,
+            ImageFailureKind.UnsupportedFormat, $"The {format} image '{sourceName}' uses a variant Skia cannot convert to RGB (Skia: {result})."),
+        _ => new ImageFailure(sourceName, ImageFailureKind.Corrupt,
+            $"The {format} image '{sourceName}' has invalid pixel data (Skia: {result}); the partial image was discarded."),
+    };
+
+    // Recognises the signatures of the formats Skia decodes, so that a known format with a broken header is
+    // reported as corrupt rather than unsupported.
+    private static string? SniffFormat(ReadOnlySpan<byte> b)
+    {
+        if (b.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']))
+        {
+            return "PNG";
+        }
+
+        if (b.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]))
+        {
+            return "JPEG";
+        }
+
+        if (b.StartsWith("GIF8"u8))
+        {
+            return "GIF";
+        }
+
+        if (b.StartsWith("BM"u8))
+        {
+            return "BMP";
+        }
+
+        if (b.Length >= 12 && b.StartsWith("RIFF"u8) && b.Slice(8, 4).SequenceEqual("WEBP"u8))
+        {
+            return "WebP";
+        }
+
+        if (b.StartsWith((ReadOnlySpan<byte>)[0, 0, 1, 0]))
+        {
+            return "ICO";
+        }
+
+        return null;
+    }
+
+    // A complete PNG header is the 8-byte signature and the IHDR chunk: length (4), type (4), 13 data bytes, CRC (4).
+    private static bool PngHeaderIsDamaged(ReadOnlySpan<byte> png)
+    {
+        const int HeaderEnd = 8 + 4 + 4 + 13 + 4;
+        if (png.Length < HeaderEnd)
+        {
+            return false;
+        }
+
+        if (!png.Slice(12, 4).SequenceEqual("IHDR"u8))
+        {
+            return true;
+        }
+
+        uint stored = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(png.Slice(29, 4));
+        return Crc32(png.Slice(12, 4 + 13)) != stored;
+    }
+
+    // CRC-32 as PNG defines it (ISO 3309, reflected polynomial 0xEDB88320), bit by bit: it only covers 17 bytes.
+    private static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in bytes)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+
+    private static string FirstBytes(ReadOnlySpan<byte> b) => Convert.ToHexString(b[..Math.Min(8, b.Length)]);
+
+    // Applies the EXIF orientation while compositing onto white. For a source pixel (x, y) of a w x h buffer,
+    // the displayed position is given per orientation in the switch; the four transposing ones swap width and
+    // height.
+    private static DecodedImage ToOrientedRgb(byte[] rgba, int w, int h, SKEncodedOrigin origin)
+    {
+        bool transposes = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int outWidth = transposes ? h : w;
+        int outHeight = transposes ? w : h;
+        byte[] rgb = GC.AllocateUninitializedArray<byte>(checked(outWidth * outHeight * 3));
+        if (origin is SKEncodedOrigin.TopLeft)
+        {
+            for (int i = 0, n = w * h; i < n; i++)
+            {
+                CompositeOnWhite(rgba, i * 4, rgb, i * 3);
+            }
+
+            return new DecodedImage(outWidth, outHeight, rgb);
+        }
+
+        for (int y = 0; y < h; y++)
+        {
+            for (int x = 0; x < w; x++)
+            {
+                (int ox, int oy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, h - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (h - 1 - y, x),
+                    SKEncodedOrigin.RightBottom => (h - 1 - y, w - 1 - x),
+                    SKEncodedOrigin.LeftBottom => (y, w - 1 - x),
+                    _ => (x, y),
+                };
+                CompositeOnWhite(rgba, (y * w + x) * 4, rgb, (oy * outWidth + ox) * 3);
+            }
+        }
+
+        return new DecodedImage(outWidth, outHeight, rgb);
+    }
+
+    private static void CompositeOnWhite(byte[] rgba, int s, byte[] rgb, int d)
+    {
+        int a = rgba[s + 3];
+        if (a == 255)
+        {
+            rgb[d] = rgba[s];
+            rgb[d + 1] = rgba[s + 1];
+            rgb[d + 2] = rgba[s + 2];
+            return;
+        }
+
+        int white = (255 - a) * 255;
+        rgb[d] = (byte)((a * rgba[s] + white + 127) / 255);
+        rgb[d + 1] = (byte)((a * rgba[s + 1] + white + 127) / 255);
+        rgb[d + 2] = (byte)((a * rgba[s + 2] + white + 127) / 255);
+    }
 }

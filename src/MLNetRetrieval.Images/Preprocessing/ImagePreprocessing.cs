@@ -1,3 +1,4 @@
+using System.Buffers;
 using MLNetRetrieval.Images.Decoding;
 
 namespace MLNetRetrieval.Images.Preprocessing;
@@ -34,8 +35,17 @@ public enum TensorLayout
 
 /// <summary>
 /// Turns a decoded image into the float tensor a model expects: value = (pixel * Scale - Mean[c]) / Std[c]
-/// after resizing, for each channel c in <see cref="ChannelOrder"/>.
+/// after resizing, for each channel c in <see cref="ChannelOrder"/>. When <see cref="MeanImage"/> is set it
+/// replaces <see cref="Mean"/>: value = (pixel * Scale - MeanImage[i]) / Std[c], i being the tensor index.
 /// </summary>
+/// <remarks>
+/// Resizing draws the image with Skia's Mitchell cubic filter (B = C = 1/3) and no mipmaps, the sampling that
+/// ML.NET 6.0's <c>ResizeImages</c> gets from <c>SKFilterQuality.High</c>, and
+/// <see cref="ImageResizeMode.ShorterSideThenCenterCrop"/> repeats ML.NET's crop geometry for
+/// <c>ResizingKind.IsoCrop</c> with a centre anchor, single-precision truncations included, so that the default
+/// model reproduces <c>DnnFeaturizeImage</c>. Shrinking by more than about 2x therefore aliases, as in ML.NET.
+/// An instance is immutable once built and safe to share between threads.
+/// </remarks>
 public sealed class ImagePreprocessing
 {
     /// <summary>Tensor width in pixels.</summary>
@@ -62,13 +72,108 @@ public sealed class ImagePreprocessing
     /// <summary>Per-channel divisor applied last, in <see cref="ChannelOrder"/>.</summary>
     public IReadOnlyList<float> Std { get; init; } = [1f, 1f, 1f];
 
+    /// <summary>
+    /// Per-element mean subtracted instead of <see cref="Mean"/>, or null. Size <see cref="TensorLength"/>, in the
+    /// tensor's own layout and channel order (ResNet18's preprocessing subtracts such a 3 x 224 x 224 mean image).
+    /// </summary>
+    public float[]? MeanImage { get; init; }
+
     /// <summary>Number of floats one image takes: 3 * Width * Height.</summary>
     public int TensorLength => checked(3 * Width * Height);
+
+    /// <summary>Checks that the settings describe a valid tensor.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range; the message names it and its value.</exception>
+    public void Validate()
+    {
+        if (Width < 1 || Height < 1 || (long)Width * Height > 1L << 26)
+        {
+            throw new ArgumentException(
+                $"The tensor size {Width}x{Height} is invalid; Width and Height must be at least 1 and Width * Height at most {1L << 26}.", nameof(Width));
+        }
+
+        if (!Enum.IsDefined(ResizeMode) || !Enum.IsDefined(ChannelOrder) || !Enum.IsDefined(Layout))
+        {
+            throw new ArgumentException($"Unknown enum value in ResizeMode={ResizeMode}, ChannelOrder={ChannelOrder} or Layout={Layout}.", nameof(ResizeMode));
+        }
+
+        if (!float.IsFinite(Scale))
+        {
+            throw new ArgumentException($"Scale must be finite but is {Scale}.", nameof(Scale));
+        }
+
+        if (Mean is null || Mean.Count != 3 || Mean.Any(v => !float.IsFinite(v)))
+        {
+            throw new ArgumentException($"Mean must hold 3 finite values, one per channel, but is [{string.Join(", ", Mean ?? [])}].", nameof(Mean));
+        }
+
+        if (Std is null || Std.Count != 3 || Std.Any(v => !float.IsFinite(v) || v == 0f))
+        {
+            throw new ArgumentException($"Std must hold 3 finite non-zero values, one per channel, but is [{string.Join(", ", Std ?? [])}].", nameof(Std));
+        }
+
+        if (MeanImage is not null && MeanImage.Length != TensorLength)
+        {
+            throw new ArgumentException(
+                $"MeanImage has {MeanImage.Length} values but a 3x{Height}x{Width} tensor needs {TensorLength}.", nameof(MeanImage));
+        }
+    }
 
     /// <summary>Writes the tensor of one image.</summary>
     /// <param name="image">The decoded image.</param>
     /// <param name="destination">At least <see cref="TensorLength"/> floats.</param>
     /// <param name="flipHorizontal">Mirror the image left to right (for flip averaging).</param>
-    public void Write(DecodedImage image, Span<float> destination, bool flipHorizontal = false) =>
-        throw new NotImplementedException();
+    public void Write(DecodedImage image, Span<float> destination, bool flipHorizontal = false)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        Validate();
+        if (destination.Length < TensorLength)
+        {
+            throw new ArgumentException(
+                $"The destination has {destination.Length} floats but a 3x{Height}x{Width} tensor needs {TensorLength}.", nameof(destination));
+        }
+
+        byte[] resized = ArrayPool<byte>.Shared.Rent(checked(Width * Height * 4));
+        try
+        {
+            ImageResizer.Resize(image, ResizeMode, Width, Height, resized);
+            WriteTensor(resized, destination[..TensorLength], flipHorizontal);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(resized);
+        }
+    }
+
+    // Reads Width x Height RGBA pixels and writes (pixel * Scale - mean) / std per channel in the tensor's layout.
+    private void WriteTensor(ReadOnlySpan<byte> rgba, Span<float> tensor, bool flipHorizontal)
+    {
+        int plane = Width * Height;
+        Span<int> sourceChannel = stackalloc int[3];
+        Span<float> mean = stackalloc float[3];
+        Span<float> std = stackalloc float[3];
+        for (int c = 0; c < 3; c++)
+        {
+            sourceChannel[c] = ChannelOrder == ChannelOrder.Rgb ? c : 2 - c;
+            mean[c] = Mean[c];
+            std[c] = Std[c];
+        }
+
+        float[]? meanImage = MeanImage;
+        for (int y = 0; y < Height; y++)
+        {
+            for (int x = 0; x < Width; x++)
+            {
+                int sourceX = flipHorizontal ? Width - 1 - x : x;
+                int pixel = (y * Width + sourceX) * 4;
+                for (int c = 0; c < 3; c++)
+                {
+                    int index = Layout == TensorLayout.Nchw ? c * plane + y * Width + x : (y * Width + x) * 3 + c;
+                    float subtrahend = meanImage is null ? mean[c] : meanImage[index];
+                    // Division rather than multiplication by 1 / std keeps std = 1 exact, which the ResNet18
+                    // equivalence with ML.NET relies on.
+                    tensor[index] = (rgba[pixel + sourceChannel[c]] * Scale - subtrahend) / std[c];
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,85 @@
+using MLNetRetrieval.Images.Decoding;
+using SkiaSharp;
+
+namespace MLNetRetrieval.Images.Preprocessing;
+
+/// <summary>Fits a decoded image to the tensor size with Skia, the way ML.NET 6.0's <c>ResizeImages</c> does.</summary>
+internal static class ImageResizer
+{
+    // ML.NET 6.0 sets SKFilterQuality.High on the paint, which SkiaSharp 3 maps to the Mitchell cubic filter.
+    private static readonly SKSamplingOptions Sampling = new(SKCubicResampler.Mitchell);
+
+    /// <summary>Draws <paramref name="image"/> into <paramref name="rgba"/>, width * height * 4 bytes (RGBA).</summary>
+    /// <remarks>Pixels the drawn rectangle does not cover stay black, as in ML.NET (see <see cref="CropRectangle"/>).</remarks>
+    public static unsafe void Resize(DecodedImage image, ImageResizeMode mode, int width, int height, Span<byte> rgba)
+    {
+        int targetBytes = checked(width * height * 4);
+        Span<byte> target = rgba[..targetBytes];
+        target.Clear();
+        if (image.Width == width && image.Height == height)
+        {
+            // Same size: a plain copy, which is also what Skia's integer-translate fast path produces.
+            CopyRgbToRgba(image.Rgb, target);
+            return;
+        }
+
+        byte[] source = GC.AllocateUninitializedArray<byte>(checked(image.Width * image.Height * 4));
+        CopyRgbToRgba(image.Rgb, source);
+        SKRect destinationRect = mode == ImageResizeMode.Stretch
+            ? new SKRect(0, 0, width, height)
+            : CropRectangle(image.Width, image.Height, width, height);
+
+        var sourceInfo = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        var targetInfo = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        fixed (byte* sourcePixels = source)
+        fixed (byte* targetPixels = target)
+        {
+            using var sourceImage = SKImage.FromPixels(sourceInfo, (IntPtr)sourcePixels, sourceInfo.RowBytes)
+                ?? throw new InvalidOperationException($"Skia could not wrap a {image.Width}x{image.Height} image.");
+            using var surface = SKSurface.Create(targetInfo, (IntPtr)targetPixels, targetInfo.RowBytes)
+                ?? throw new InvalidOperationException($"Skia could not create a {width}x{height} surface.");
+            surface.Canvas.DrawImage(sourceImage, new SKRect(0, 0, image.Width, image.Height), destinationRect, Sampling, null);
+            surface.Flush();
+        }
+    }
+
+    /// <summary>
+    /// Computes the destination rectangle of ML.NET's centre crop: scale by the larger of the two aspect ratios, centre,
+    /// and truncate offset and size to integers in single precision. The truncation can leave the last row or column
+    /// one pixel short of the target, which then stays black in ML.NET and here.
+    /// </summary>
+    internal static SKRect CropRectangle(int sourceWidth, int sourceHeight, int width, int height)
+    {
+        float widthAspect = (float)width / sourceWidth;
+        float heightAspect = (float)height / sourceHeight;
+        int destinationX = 0;
+        int destinationY = 0;
+        float aspect;
+        if (heightAspect < widthAspect)
+        {
+            aspect = widthAspect;
+            destinationY = (int)((height - (sourceHeight * aspect)) / 2);
+        }
+        else
+        {
+            aspect = heightAspect;
+            destinationX = (int)((width - (sourceWidth * aspect)) / 2);
+        }
+
+        int destinationWidth = (int)(sourceWidth * aspect);
+        int destinationHeight = (int)(sourceHeight * aspect);
+        return new SKRect(destinationX, destinationY, destinationX + destinationWidth, destinationY + destinationHeight);
+    }
+
+    private static void CopyRgbToRgba(ReadOnlySpan<byte> rgb, Span<byte> rgba)
+    {
+        int pixels = rgb.Length / 3;
+        for (int i = 0; i < pixels; i++)
+        {
+            rgba[i * 4] = rgb[i * 3];
+            rgba[i * 4 + 1] = rgb[i * 3 + 1];
+            rgba[i * 4 + 2] = rgb[i * 3 + 2];
+            rgba[i * 4 + 3] = 255;
+        }
+    }
+}
