@@ -13,9 +13,15 @@ namespace MLNetRetrieval.ImageBenchmarks;
 /// </summary>
 internal static class CopydaysBenchmark
 {
-    // Two wallpapers whose normalized 32x32 thumbnails are closer than this (squared L2) are treated as the same
-    // picture, and only the first in path order is kept. It merges one photo shipped at several resolutions.
-    private const double SameImageDistance = 0.001;
+    // Two wallpapers whose 32x32 thumbnails differ by less than this many levels (of 255) per value on average are
+    // treated as the same picture, and only the first in path order is kept. It merges one photo shipped at
+    // several resolutions. The thumbnails are compared before L2 normalization, which would make every
+    // uniform image equal.
+    private const double SameImageMeanLevels = 3.0;
+
+    // Wallpapers with more than this fraction of not fully opaque pixels are overlays that the desktop draws over a
+    // background colour of its choice (several MATE PNGs); composited onto white they are almost blank.
+    private const double MaxTransparentFraction = 0.01;
 
     /// <summary>A wallpaper accepted as a possible original.</summary>
     /// <param name="Path">The file.</param>
@@ -98,7 +104,7 @@ internal static class CopydaysBenchmark
             .Order(StringComparer.Ordinal)
             .ToArray();
         var accepted = new List<Wallpaper>();
-        var thumbnails = new List<float[]>();
+        var thumbnails = new List<byte[]>();
         foreach (string path in listed)
         {
             using SKBitmap? image = CopyAttackGenerator.DecodeOpaque(path, out SKEncodedOrigin origin);
@@ -114,6 +120,13 @@ internal static class CopydaysBenchmark
                 continue;
             }
 
+            double transparent = TransparentFraction(path);
+            if (transparent > MaxTransparentFraction)
+            {
+                Console.Error.WriteLine($"wallpapers: skipped {path}: {transparent:P0} of its pixels are transparent or translucent");
+                continue;
+            }
+
             if (origin != SKEncodedOrigin.TopLeft)
             {
                 // The copies are made from the stored pixel order, while an embedder may apply the orientation.
@@ -121,9 +134,9 @@ internal static class CopydaysBenchmark
                 continue;
             }
 
-            var thumbnail = new float[RawPixelFeaturizer.Side * RawPixelFeaturizer.Side * 3];
-            RawPixelFeaturizer.TryWrite(image, thumbnail);
-            int same = thumbnails.FindIndex(other => SquaredDistance(other, thumbnail) < SameImageDistance);
+            using SKBitmap small = CopyAttackGenerator.BoxResize(image, RawPixelFeaturizer.Side, RawPixelFeaturizer.Side);
+            byte[] thumbnail = small.Bytes;
+            int same = thumbnails.FindIndex(other => MeanAbsoluteDifference(other, thumbnail) < SameImageMeanLevels);
             if (same >= 0)
             {
                 Console.Error.WriteLine($"wallpapers: skipped {path}: same picture as {accepted[same].Path}");
@@ -261,15 +274,40 @@ internal static class CopydaysBenchmark
             $"| {method} | {set}: {features.Count} | {features.ImagesPerSecond:F1} | {features.Seconds:F1}{cached} | {features.LoadAverage} |");
     }
 
-    private static double SquaredDistance(float[] x, float[] y)
+    // Compares two RGBA thumbnails of the same size on their colour bytes; alpha is 255 in both.
+    private static double MeanAbsoluteDifference(byte[] x, byte[] y)
     {
-        double sum = 0;
+        long sum = 0;
         for (int i = 0; i < x.Length; i++)
         {
-            double d = x[i] - y[i];
-            sum += d * d;
+            sum += Math.Abs(x[i] - y[i]);
         }
 
-        return sum;
+        return sum / (x.Length * 0.75);
+    }
+
+    private static double TransparentFraction(string path)
+    {
+        using var codec = SKCodec.Create(path);
+        if (codec is null || codec.Info.AlphaType == SKAlphaType.Opaque)
+        {
+            return 0;
+        }
+
+        SKImageInfo info = codec.Info.WithColorType(SKColorType.Rgba8888).WithAlphaType(SKAlphaType.Unpremul);
+        using SKBitmap? decoded = SKBitmap.Decode(codec, info);
+        if (decoded is null)
+        {
+            return 0;
+        }
+
+        ReadOnlySpan<byte> pixels = decoded.GetPixelSpan();
+        long translucent = 0;
+        for (int i = 3; i < pixels.Length; i += 4)
+        {
+            translucent += pixels[i] < 255 ? 1 : 0;
+        }
+
+        return (double)translucent / ((long)decoded.Width * decoded.Height);
     }
 }

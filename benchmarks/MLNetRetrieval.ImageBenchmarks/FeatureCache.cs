@@ -13,6 +13,9 @@ namespace MLNetRetrieval.ImageBenchmarks;
 /// </summary>
 internal sealed class FeatureCache
 {
+    // The .npy magic string: the byte 0x93 followed by "NUMPY".
+    private static readonly byte[] NpyMagic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
     private readonly string _folder;
 
     /// <summary>Creates a cache in a folder, creating the folder when needed.</summary>
@@ -81,7 +84,7 @@ internal sealed class FeatureCache
         string temporary = arrayPath + ".tmp";
         using (var stream = File.Create(temporary))
         {
-            stream.Write("\x93NUMPY"u8);
+            stream.Write(NpyMagic);
             stream.WriteByte(1);
             stream.WriteByte(0);
             Span<byte> length = stackalloc byte[2];
@@ -114,6 +117,11 @@ internal sealed class FeatureCache
         }
 
         byte[] bytes = File.ReadAllBytes(arrayPath);
+        if (bytes.Length < 10 || !bytes.AsSpan(0, NpyMagic.Length).SequenceEqual(NpyMagic) || bytes[6] != 1)
+        {
+            throw new InvalidDataException($"The cache file '{arrayPath}' is not a version 1 .npy file. Delete it to compute the features again.");
+        }
+
         int headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8, 2));
         int dataStart = 10 + headerLength;
         long expectedBytes = (long)info.Count * info.Dimension * sizeof(float);

@@ -169,7 +169,8 @@ internal sealed class ResNet18Featurizer : IImageFeaturizer
     public string Name => "resnet18";
 
     /// <inheritdoc/>
-    public string CacheKey => $"resnet18 v1 model {_modelHash} l2";
+    // The module version id changes with every change to the embedder's code (the build is deterministic).
+    public string CacheKey => $"resnet18 v1 model {_modelHash} l2 code {typeof(ImageEmbedder).Assembly.ManifestModule.ModuleVersionId}";
 
     /// <inheritdoc/>
     public FeatureMatrix Compute(IReadOnlyList<string> paths)

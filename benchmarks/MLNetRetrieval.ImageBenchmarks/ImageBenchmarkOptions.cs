@@ -15,7 +15,7 @@ internal sealed record ImageBenchmarkOptions
           --seed N             seed of the original sample and of every attack (default 1)
           --wallpapers FILE    list of wallpaper files, one path per line (benchmarks/images/run.sh writes it)
           --originals N        originals sampled from the unique wallpapers; 0 for all (default 0)
-          --min-side N         wallpapers with a shorter side below N pixels are skipped (default 256)
+          --min-side N         wallpapers with a shorter side below N pixels are skipped (default 512)
           --no-distractors     Copydays: only the wallpapers form the database, no clip-art distractors
           --clipart DIR        openclipart PNG folder (default /usr/share/openclipart/png)
           --keep-duplicates    clip-art: keep files whose bytes repeat (by default one copy is kept, or none
@@ -46,7 +46,7 @@ internal sealed record ImageBenchmarkOptions
     public int Originals { get; init; }
 
     /// <summary>Smallest accepted shorter side of a wallpaper, in pixels.</summary>
-    public int MinSide { get; init; } = 256;
+    public int MinSide { get; init; } = 512;
 
     /// <summary>Whether the Copydays database also gets the clip-art images as distractors.</summary>
     public bool Distractors { get; init; } = true;
