@@ -7,8 +7,16 @@ using MLNetRetrieval.Indexes;
 // Usage: dotnet run -c Release --project benchmarks/MLNetRetrieval.Benchmarks -- [--data DIR] [--repeats N]
 //        [--threads 1,2] [--queries N] [--skip-faiss] [--python PATH]
 //        or: ... -- --pipeline N   (ML.NET scoring throughput against the direct API, N queries)
+//        or: ... -- --images DIR [--count N] [--threads 2] [--repeats N]   (image embedding throughput)
 var options = BenchmarkOptions.Parse(args);
 const int K = 10;
+
+if (options.ImagesFolder is not null)
+{
+    // End-to-end image embedding against ONNX Runtime alone; skips Fashion-MNIST.
+    ImageThroughput.Run(options.ImagesFolder, options.ImageCount, options.Threads.Max(), options.Repeats);
+    return;
+}
 
 var (basePixels, baseCount, dimension) = IdxImages.Read(Path.Combine(options.DataFolder, "train-images-idx3-ubyte.gz"));
 var (queryPixels, allQueries, queryDimension) = IdxImages.Read(Path.Combine(options.DataFolder, "t10k-images-idx3-ubyte.gz"));

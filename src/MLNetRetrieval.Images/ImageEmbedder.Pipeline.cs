@@ -130,18 +130,21 @@ public sealed partial class ImageEmbedder
 
     private PreparedImage Prepare(string path, int index, ConcurrentBag<float[]> freeBuffers, int viewLength)
     {
-        if (!ImageDecoder.TryDecode(path, _decoderOptions, out DecodedImage? image, out ImageFailure? failure))
+        if (!ImageDecoder.TryDecodeRgba(path, _decoderOptions, out RgbaImage? image, out ImageFailure? failure))
         {
             return new PreparedImage(index, null, failure);
         }
 
-        if (!freeBuffers.TryTake(out float[]? tensors))
+        using (image)
         {
-            tensors = new float[viewLength];
-        }
+            if (!freeBuffers.TryTake(out float[]? tensors))
+            {
+                tensors = new float[viewLength];
+            }
 
-        WriteViews(image, tensors);
-        return new PreparedImage(index, tensors, null);
+            WriteViews(image, tensors);
+            return new PreparedImage(index, tensors, null);
+        }
     }
 
     private int RunBatch(List<PreparedImage> batch, float[] batchTensors, float[] batchOutputs, float[] embeddings, bool[] embedded, ConcurrentBag<float[]> freeBuffers)

@@ -167,7 +167,11 @@ public sealed partial class ImageEmbedder : IDisposable
 
         int tensorLength = Preprocessing.TensorLength;
         var tensors = new float[Views * tensorLength];
-        WriteViews(image, tensors);
+        using (var rgba = RgbaImage.FromRgb(image))
+        {
+            WriteViews(rgba, tensors);
+        }
+
         var outputs = new float[Views * Dimension];
         Infer(tensors, Views, outputs);
         Finish(outputs, destination[..Dimension]);
@@ -227,14 +231,11 @@ public sealed partial class ImageEmbedder : IDisposable
     }
 
     // Writes the image's tensor, followed by its mirror's when flip averaging.
-    private void WriteViews(DecodedImage image, Span<float> tensors)
+    private void WriteViews(RgbaImage image, Span<float> tensors)
     {
         int tensorLength = Preprocessing.TensorLength;
-        Preprocessing.Write(image, tensors[..tensorLength]);
-        if (_flipAverage)
-        {
-            Preprocessing.Write(image, tensors.Slice(tensorLength, tensorLength), flipHorizontal: true);
-        }
+        Span<float> flipped = _flipAverage ? tensors.Slice(tensorLength, tensorLength) : Span<float>.Empty;
+        Preprocessing.WriteViews(image, tensors[..tensorLength], flipped);
     }
 
     // Turns the raw outputs of one image's views into its embedding.

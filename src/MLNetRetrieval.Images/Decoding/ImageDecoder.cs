@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 using SkiaSharp;
 
 namespace MLNetRetrieval.Images.Decoding;
@@ -28,6 +30,36 @@ public static class ImageDecoder
     /// <param name="failure">The reason when it did not.</param>
     /// <returns>True when <paramref name="image"/> holds the whole image.</returns>
     public static bool TryDecode(string path, ImageDecoderOptions? options, [NotNullWhen(true)] out DecodedImage? image, [NotNullWhen(false)] out ImageFailure? failure)
+    {
+        bool ok = TryDecodeRgba(path, options, out RgbaImage? rgba, out failure);
+        using (rgba)
+        {
+            image = rgba?.ToDecodedImage();
+        }
+
+        return ok;
+    }
+
+    /// <summary>Decodes encoded bytes already in memory.</summary>
+    /// <param name="encoded">The file's bytes.</param>
+    /// <param name="sourceName">Name used in failure reasons.</param>
+    /// <param name="options">Limits; null for the defaults.</param>
+    /// <param name="image">The image when decoding succeeded.</param>
+    /// <param name="failure">The reason when it did not.</param>
+    /// <returns>True when <paramref name="image"/> holds the whole image.</returns>
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, string sourceName, ImageDecoderOptions? options, [NotNullWhen(true)] out DecodedImage? image, [NotNullWhen(false)] out ImageFailure? failure)
+    {
+        bool ok = TryDecodeRgba(encoded, sourceName, options, out RgbaImage? rgba, out failure);
+        using (rgba)
+        {
+            image = rgba?.ToDecodedImage();
+        }
+
+        return ok;
+    }
+
+    /// <summary>Decodes a file into a pooled RGBA image, which the caller disposes.</summary>
+    internal static bool TryDecodeRgba(string path, ImageDecoderOptions? options, [NotNullWhen(true)] out RgbaImage? image, [NotNullWhen(false)] out ImageFailure? failure)
     {
         image = null;
         options ??= new ImageDecoderOptions();
@@ -75,17 +107,11 @@ public static class ImageDecoder
             return false;
         }
 
-        return TryDecode(bytes, source, options, out image, out failure);
+        return TryDecodeRgba(bytes, source, options, out image, out failure);
     }
 
-    /// <summary>Decodes encoded bytes already in memory.</summary>
-    /// <param name="encoded">The file's bytes.</param>
-    /// <param name="sourceName">Name used in failure reasons.</param>
-    /// <param name="options">Limits; null for the defaults.</param>
-    /// <param name="image">The image when decoding succeeded.</param>
-    /// <param name="failure">The reason when it did not.</param>
-    /// <returns>True when <paramref name="image"/> holds the whole image.</returns>
-    public static bool TryDecode(ReadOnlySpan<byte> encoded, string sourceName, ImageDecoderOptions? options, [NotNullWhen(true)] out DecodedImage? image, [NotNullWhen(false)] out ImageFailure? failure)
+    /// <summary>Decodes encoded bytes into a pooled RGBA image, which the caller disposes.</summary>
+    internal static bool TryDecodeRgba(ReadOnlySpan<byte> encoded, string sourceName, ImageDecoderOptions? options, [NotNullWhen(true)] out RgbaImage? image, [NotNullWhen(false)] out ImageFailure? failure)
     {
         image = null;
         options ??= new ImageDecoderOptions();
@@ -116,7 +142,7 @@ public static class ImageDecoder
         }
     }
 
-    private static unsafe bool DecodeWithCodec(ReadOnlySpan<byte> encoded, string sourceName, ImageDecoderOptions options, out DecodedImage? image, [NotNullWhen(false)] out ImageFailure? failure)
+    private static unsafe bool DecodeWithCodec(ReadOnlySpan<byte> encoded, string sourceName, ImageDecoderOptions options, out RgbaImage? image, [NotNullWhen(false)] out ImageFailure? failure)
     {
         image = null;
         using var data = SKData.CreateCopy(encoded);
@@ -147,20 +173,26 @@ public static class ImageDecoder
 
         // Unpremultiplied RGBA keeps the colour of half-transparent pixels exact for the white composite.
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        byte[] rgba = GC.AllocateUninitializedArray<byte>(checked(width * height * 4));
+        var decoded = new RgbaImage(width, height, ArrayPool<byte>.Shared.Rent(checked(width * height * 4)));
         SKCodecResult result;
-        fixed (byte* pixels = rgba)
+        fixed (byte* pixels = decoded.Pixels)
         {
             result = codec.GetPixels(info, (IntPtr)pixels, info.RowBytes, new SKCodecOptions(0));
         }
 
         if (result != SKCodecResult.Success)
         {
+            decoded.Dispose();
             failure = PixelFailure(sourceName, codec.EncodedFormat, result);
             return false;
         }
 
-        image = ToOrientedRgb(rgba, width, height, codec.EncodedOrigin);
+        if (codec.Info.AlphaType != SKAlphaType.Opaque)
+        {
+            CompositeOnWhite(MemoryMarshal.Cast<byte, uint>(decoded.Pixels));
+        }
+
+        image = Orient(decoded, codec.EncodedOrigin);
         failure = null;
         return true;
     }
@@ -265,25 +297,23 @@ public static class ImageDecoder
 
     private static string FirstBytes(ReadOnlySpan<byte> b) => Convert.ToHexString(b[..Math.Min(8, b.Length)]);
 
-    // Applies the EXIF orientation while compositing onto white. For a source pixel (x, y) of a w x h buffer,
-    // the displayed position is given per orientation in the switch; the four transposing ones swap width and
-    // height.
-    private static DecodedImage ToOrientedRgb(byte[] rgba, int w, int h, SKEncodedOrigin origin)
+    // Returns the image as displayed under an EXIF orientation, disposing the stored one when they differ. For a
+    // source pixel (x, y) of a w x h buffer, the displayed position is given per orientation in the switch; the four
+    // transposing ones swap width and height.
+    private static RgbaImage Orient(RgbaImage stored, SKEncodedOrigin origin)
     {
-        bool transposes = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
-        int outWidth = transposes ? h : w;
-        int outHeight = transposes ? w : h;
-        byte[] rgb = GC.AllocateUninitializedArray<byte>(checked(outWidth * outHeight * 3));
         if (origin is SKEncodedOrigin.TopLeft)
         {
-            for (int i = 0, n = w * h; i < n; i++)
-            {
-                CompositeOnWhite(rgba, i * 4, rgb, i * 3);
-            }
-
-            return new DecodedImage(outWidth, outHeight, rgb);
+            return stored;
         }
 
+        int w = stored.Width;
+        int h = stored.Height;
+        bool transposes = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int outWidth = transposes ? h : w;
+        var oriented = new RgbaImage(outWidth, transposes ? w : h, ArrayPool<byte>.Shared.Rent(w * h * 4));
+        ReadOnlySpan<uint> source = MemoryMarshal.Cast<byte, uint>(stored.Pixels);
+        Span<uint> target = MemoryMarshal.Cast<byte, uint>(oriented.Pixels);
         for (int y = 0; y < h; y++)
         {
             for (int x = 0; x < w; x++)
@@ -299,27 +329,32 @@ public static class ImageDecoder
                     SKEncodedOrigin.LeftBottom => (y, w - 1 - x),
                     _ => (x, y),
                 };
-                CompositeOnWhite(rgba, (y * w + x) * 4, rgb, (oy * outWidth + ox) * 3);
+                target[oy * outWidth + ox] = source[y * w + x];
             }
         }
 
-        return new DecodedImage(outWidth, outHeight, rgb);
+        stored.Dispose();
+        return oriented;
     }
 
-    private static void CompositeOnWhite(byte[] rgba, int s, byte[] rgb, int d)
+    // Composites unpremultiplied RGBA pixels onto white in place: c' = (a * c + (255 - a) * 255) / 255, rounded,
+    // and alpha becomes 255. Each uint is one pixel in memory order R, G, B, A, read as little-endian.
+    private static void CompositeOnWhite(Span<uint> pixels)
     {
-        int a = rgba[s + 3];
-        if (a == 255)
+        for (int i = 0; i < pixels.Length; i++)
         {
-            rgb[d] = rgba[s];
-            rgb[d + 1] = rgba[s + 1];
-            rgb[d + 2] = rgba[s + 2];
-            return;
-        }
+            uint pixel = pixels[i];
+            uint a = pixel >> 24;
+            if (a == 255)
+            {
+                continue;
+            }
 
-        int white = (255 - a) * 255;
-        rgb[d] = (byte)((a * rgba[s] + white + 127) / 255);
-        rgb[d + 1] = (byte)((a * rgba[s + 1] + white + 127) / 255);
-        rgb[d + 2] = (byte)((a * rgba[s + 2] + white + 127) / 255);
+            uint white = (255 - a) * 255 + 127;
+            uint r = (a * (pixel & 0xFF) + white) / 255;
+            uint g = (a * ((pixel >> 8) & 0xFF) + white) / 255;
+            uint b = (a * ((pixel >> 16) & 0xFF) + white) / 255;
+            pixels[i] = r | (g << 8) | (b << 16) | 0xFF000000u;
+        }
     }
 }

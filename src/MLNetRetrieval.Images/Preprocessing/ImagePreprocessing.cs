@@ -132,11 +132,38 @@ public sealed class ImagePreprocessing
                 $"The destination has {destination.Length} floats but a 3x{Height}x{Width} tensor needs {TensorLength}.", nameof(destination));
         }
 
+        using var rgba = RgbaImage.FromRgb(image);
+        Span<float> tensor = destination[..TensorLength];
+        if (flipHorizontal)
+        {
+            WriteViews(rgba, Span<float>.Empty, tensor);
+        }
+        else
+        {
+            WriteViews(rgba, tensor, Span<float>.Empty);
+        }
+    }
+
+    /// <summary>
+    /// Resizes once and writes the straight tensor to <paramref name="straight"/> (unless empty) and the mirrored one
+    /// to <paramref name="flipped"/> (unless empty); each is <see cref="TensorLength"/> floats.
+    /// </summary>
+    internal void WriteViews(RgbaImage image, Span<float> straight, Span<float> flipped)
+    {
         byte[] resized = ArrayPool<byte>.Shared.Rent(checked(Width * Height * 4));
         try
         {
-            ImageResizer.Resize(image, ResizeMode, Width, Height, resized);
-            WriteTensor(resized, destination[..TensorLength], flipHorizontal);
+            Span<byte> target = resized.AsSpan(0, Width * Height * 4);
+            ImageResizer.Resize(image, ResizeMode, Width, Height, target);
+            if (!straight.IsEmpty)
+            {
+                WriteTensor(target, straight, flipHorizontal: false);
+            }
+
+            if (!flipped.IsEmpty)
+            {
+                WriteTensor(target, flipped, flipHorizontal: true);
+            }
         }
         finally
         {
@@ -165,9 +192,10 @@ public sealed class ImagePreprocessing
             {
                 int sourceX = flipHorizontal ? Width - 1 - x : x;
                 int pixel = (y * Width + sourceX) * 4;
+                int position = y * Width + x;
                 for (int c = 0; c < 3; c++)
                 {
-                    int index = Layout == TensorLayout.Nchw ? c * plane + y * Width + x : (y * Width + x) * 3 + c;
+                    int index = Layout == TensorLayout.Nchw ? c * plane + position : position * 3 + c;
                     float subtrahend = meanImage is null ? mean[c] : meanImage[index];
                     // Division rather than multiplication by 1 / std keeps std = 1 exact, which the ResNet18
                     // equivalence with ML.NET relies on.

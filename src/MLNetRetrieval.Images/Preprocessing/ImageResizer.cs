@@ -11,27 +11,25 @@ internal static class ImageResizer
 
     /// <summary>Draws <paramref name="image"/> into <paramref name="rgba"/>, width * height * 4 bytes (RGBA).</summary>
     /// <remarks>Pixels the drawn rectangle does not cover stay black, as in ML.NET (see <see cref="CropRectangle"/>).</remarks>
-    public static unsafe void Resize(DecodedImage image, ImageResizeMode mode, int width, int height, Span<byte> rgba)
+    public static unsafe void Resize(RgbaImage image, ImageResizeMode mode, int width, int height, Span<byte> rgba)
     {
-        int targetBytes = checked(width * height * 4);
-        Span<byte> target = rgba[..targetBytes];
+        Span<byte> target = rgba[..checked(width * height * 4)];
         target.Clear();
         if (image.Width == width && image.Height == height)
         {
-            // Same size: a plain copy, which is also what Skia's integer-translate fast path produces.
-            CopyRgbToRgba(image.Rgb, target);
+            // Same size: a plain copy. ML.NET's draw returns the same pixels in this case (a test checks it), though
+            // a shift without scaling, as in a crop, still goes through the cubic filter.
+            image.Pixels.CopyTo(target);
             return;
         }
 
-        byte[] source = GC.AllocateUninitializedArray<byte>(checked(image.Width * image.Height * 4));
-        CopyRgbToRgba(image.Rgb, source);
         SKRect destinationRect = mode == ImageResizeMode.Stretch
             ? new SKRect(0, 0, width, height)
             : CropRectangle(image.Width, image.Height, width, height);
 
         var sourceInfo = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
         var targetInfo = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
-        fixed (byte* sourcePixels = source)
+        fixed (byte* sourcePixels = image.Pixels)
         fixed (byte* targetPixels = target)
         {
             using var sourceImage = SKImage.FromPixels(sourceInfo, (IntPtr)sourcePixels, sourceInfo.RowBytes)
@@ -69,17 +67,5 @@ internal static class ImageResizer
         int destinationWidth = (int)(sourceWidth * aspect);
         int destinationHeight = (int)(sourceHeight * aspect);
         return new SKRect(destinationX, destinationY, destinationX + destinationWidth, destinationY + destinationHeight);
-    }
-
-    private static void CopyRgbToRgba(ReadOnlySpan<byte> rgb, Span<byte> rgba)
-    {
-        int pixels = rgb.Length / 3;
-        for (int i = 0; i < pixels; i++)
-        {
-            rgba[i * 4] = rgb[i * 3];
-            rgba[i * 4 + 1] = rgb[i * 3 + 1];
-            rgba[i * 4 + 2] = rgb[i * 3 + 2];
-            rgba[i * 4 + 3] = 255;
-        }
     }
 }
