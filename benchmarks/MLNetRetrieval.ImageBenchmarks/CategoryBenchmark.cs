@@ -50,7 +50,7 @@ internal static class CategoryBenchmark
         }
 
         // The package installs many files more than once, sometimes under several categories. Repeats under one
-        // label would make Recall@1 trivial, and a file under two labels has no single right answer, so each
+        // label would make Recall@1 trivial, and a file under two labels has no single correct label, so each
         // content is kept once (first path) when all its copies share a label and dropped otherwise.
         var byContent = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (string path in sized)
@@ -141,7 +141,7 @@ internal static class CategoryBenchmark
         var keptLabels = kept.Select(i => labels[i]).ToArray();
         var relevance = new LabelRelevance(ids, keptLabels);
 
-        // The query itself comes back first and is dropped, so k = the largest category size leaves R = size − 1 positions.
+        // The query is in its own ranking and is dropped, so k = the largest category size leaves R = size − 1 positions.
         int k = LabelRelevance.CountLabels(keptLabels).Values.Max();
         (long[] found, int width) = ExactRetrieval.Search([features], features, k, threads);
         var options = new RankingEvaluatorOptions { RecallCutoffs = [1, 10], PrecisionCutoffs = [] };

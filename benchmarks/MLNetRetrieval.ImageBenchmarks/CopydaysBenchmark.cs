@@ -185,7 +185,7 @@ internal static class CopydaysBenchmark
         {
             Wallpaper original = wallpapers[sample[s]];
             using SKBitmap pixels = CopyAttackGenerator.DecodeOpaque(original.Path, out _)
-                ?? throw new InvalidDataException($"'{original.Path}' decoded before but not now.");
+                ?? throw new InvalidDataException($"Skia could not decode '{original.Path}' again, although it decoded when the wallpapers were listed.");
             foreach (CopyAttack attack in CopyAttackGenerator.AllAttacks)
             {
                 AttackedCopy copy = generator.Apply(pixels, s, attack);
