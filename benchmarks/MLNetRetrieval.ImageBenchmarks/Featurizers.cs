@@ -156,21 +156,22 @@ internal sealed class ResNet18Featurizer : IImageFeaturizer
 {
     private readonly ImageEmbedder _embedder;
     private readonly string _modelHash;
+    private readonly string _probeHash;
 
-    /// <summary>Loads the default model.</summary>
+    /// <summary>Loads the default model and embeds a probe image for the cache key.</summary>
     /// <param name="threads">Threads for decoding and inference; 0 for the processor count.</param>
     public ResNet18Featurizer(int threads)
     {
         _embedder = new ImageEmbedder(new ImageEmbedderOptions { Normalize = true, Threads = threads });
         _modelHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(_embedder.ModelBytes.Span))[..16];
+        _probeHash = EmbedProbe(_embedder);
     }
 
     /// <inheritdoc/>
     public string Name => "resnet18";
 
     /// <inheritdoc/>
-    // The module version id changes with every change to the embedder's code (the build is deterministic).
-    public string CacheKey => $"resnet18 v1 model {_modelHash} l2 code {typeof(ImageEmbedder).Assembly.ManifestModule.ModuleVersionId}";
+    public string CacheKey => $"resnet18 v2 model {_modelHash} l2 probe {_probeHash}";
 
     /// <inheritdoc/>
     public FeatureMatrix Compute(IReadOnlyList<string> paths)
@@ -212,6 +213,48 @@ internal sealed class ResNet18Featurizer : IImageFeaturizer
 
     /// <inheritdoc/>
     public void Dispose() => _embedder.Dispose();
+
+    // Embeds a synthetic PNG file (gradients and a translucent band) through the whole file pipeline and hashes
+    // the embedding rounded to 3 decimals. The hash changes when a change to decoding, preprocessing or inference
+    // changes the output, but not with every rebuild, as an assembly id would.
+    // NOTE: a change that leaves this one image unchanged but alters others keeps stale features in the cache.
+    private static string EmbedProbe(ImageEmbedder embedder)
+    {
+        const int width = 96;
+        const int height = 64;
+        using var probe = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                byte alpha = (byte)(y < height / 4 ? 128 : 255);
+                probe.SetPixel(x, y, new SKColor((byte)(x * 255 / width), (byte)(y * 255 / height), (byte)((x + y) * 2), alpha));
+            }
+        }
+
+        string path = Path.Combine(Path.GetTempPath(), $"mlnr-imgbench-probe-{Environment.ProcessId}.png");
+        try
+        {
+            using (SKData png = probe.Encode(SKEncodedImageFormat.Png, 100))
+            {
+                File.WriteAllBytes(path, png.ToArray());
+            }
+
+            EmbeddingBatchResult result = embedder.EmbedFiles([path]);
+            if (result.SourceIndices.Length != 1)
+            {
+                throw new InvalidOperationException(
+                    $"The embedder failed on the probe image '{path}': {string.Join("; ", result.Failures.Select(f => f.Reason))}");
+            }
+
+            string rounded = string.Join(',', result.Vectors.Select(v => v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)));
+            return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(rounded)))[..16];
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 
     // Progress<T> posts to the thread pool and can report out of order; this calls back on the reporting thread.
     private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
