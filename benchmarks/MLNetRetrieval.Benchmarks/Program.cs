@@ -7,7 +7,36 @@ using MLNetRetrieval.Indexes;
 // Usage: dotnet run -c Release --project benchmarks/MLNetRetrieval.Benchmarks -- [--data DIR] [--repeats N]
 //        [--threads 1,2] [--queries N] [--skip-faiss] [--python PATH]
 //        or: ... -- --pipeline N   (ML.NET scoring throughput against the direct API, N queries)
+//        or: ... -- --metric-epoch [--threads N] [--epochs N]   (MLP training epochs, see benchmarks/metric)
 //        or: ... -- --images DIR [--count N] [--threads 2] [--repeats N]   (image embedding throughput)
+if (args.Length > 0 && args[0] == "--metric-epoch")
+{
+    int metricThreads = 1;
+    int metricEpochs = 3;
+    string metricData = "/usr/share/datasets/fashion-mnist";
+    for (int i = 1; i < args.Length; i++)
+    {
+        string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"Option {args[i]} needs a value.");
+        switch (args[i])
+        {
+            case "--threads":
+                metricThreads = int.Parse(Value());
+                break;
+            case "--epochs":
+                metricEpochs = int.Parse(Value());
+                break;
+            case "--data":
+                metricData = Value();
+                break;
+            default:
+                throw new ArgumentException($"Unknown option {args[i]} for --metric-epoch; valid: --threads N, --epochs N, --data DIR.");
+        }
+    }
+
+    MetricEpoch.Run(metricData, metricThreads, metricEpochs);
+    return;
+}
+
 var options = BenchmarkOptions.Parse(args);
 const int K = 10;
 

@@ -46,7 +46,7 @@ internal static class BenchCommand
         };
         var types = new Option<string[]>("--types")
         {
-            Description = "Index types to build, comma-separated, from: exact, pq, ivf-flat, ivf-pq, hnsw.",
+            Description = "Index types to build, comma-separated, from: exact, pq, ivf-flat, ivf-pq, hnsw, ivf-hnsw-pq.",
             HelpName = "TYPE,TYPE,...",
             DefaultValueFactory = _ => ["pq", "ivf-flat", "ivf-pq"],
             CustomParser = result =>
@@ -57,8 +57,8 @@ internal static class BenchCommand
                 return names.Distinct().ToArray();
             },
         };
-        Option<int[]> probes = CliCommands.CreateCutoffsOption("--probes", "Values of nprobe (lists scanned per query) to sweep for ivf-flat and ivf-pq, comma-separated; values above --lists are skipped.", [1, 2, 4, 8, 16, 32, 64]);
-        Option<int[]> efValues = CliCommands.CreateCutoffsOption("--ef", "Values of efSearch (candidates kept per query; a query uses max(ef, k)) to sweep for hnsw, comma-separated.", [16, 32, 64, 128, 256]);
+        Option<int[]> probes = CliCommands.CreateCutoffsOption("--probes", "Values of nprobe (lists scanned per query) to sweep for ivf-flat, ivf-pq and ivf-hnsw-pq, comma-separated; values above --lists are skipped.", [1, 2, 4, 8, 16, 32, 64]);
+        Option<int[]> efValues = CliCommands.CreateCutoffsOption("--ef", "Values of efSearch (candidates kept per query; a query uses max(ef, k)) to sweep for hnsw, comma-separated. For ivf-hnsw-pq, the efSearch of the centroid graph (a probe uses max(ef, nprobe)), swept against every --probes value.", [16, 32, 64, 128, 256]);
         var hnsw = new HnswTypeOptions();
         Option<int?> k = CliCommands.CreateKOption("Neighbors per query k; recall@k is measured against exact top-k. Default: 10.");
         var compression = new IndexTypeOptions();
@@ -99,10 +99,32 @@ internal static class BenchCommand
         };
         var iterations = new Option<int>("--iterations")
         {
-            Description = "Lloyd iterations of --kmeans. Default: 20, as the FAISS peer runs.",
+            Description = "Lloyd iterations of --kmeans (default 20, as the FAISS peer runs). When given, also the iterations of the coarse and PQ k-means of pq, ivf-flat, ivf-pq and ivf-hnsw-pq, which otherwise run 25.",
             HelpName = "N",
             DefaultValueFactory = _ => 20,
             CustomParser = result => CliCommands.ParseInteger(result, 0, 10000, "--iterations must be an integer from 0 to 10000"),
+        };
+
+        var initialization = new Option<string>("--init")
+        {
+            Description = "Seeding of the coarse and PQ k-means of pq, ivf-flat, ivf-pq and ivf-hnsw-pq: 'kmeans++' (the default) or 'random' (k distinct training vectors, as FAISS seeds). k-means++ seeding runs k sequential passes over the sample, which dominates training at nlist in the tens of thousands.",
+            HelpName = "METHOD",
+            DefaultValueFactory = _ => "kmeans++",
+        };
+        initialization.AcceptOnlyFromAmong("kmeans++", "random");
+        var coarseEf = new Option<int>("--coarse-ef")
+        {
+            Description = $"ivf-hnsw-pq only: efSearch of the centroid graph while training and adding, which decides how many vectors land in their true nearest list. Default: {IvfPqIndex.DefaultCoarseEfSearch}.",
+            HelpName = "N",
+            DefaultValueFactory = _ => IvfPqIndex.DefaultCoarseEfSearch,
+            CustomParser = result => CliCommands.ParseInteger(result, 1, int.MaxValue, "--coarse-ef must be an integer of at least 1"),
+        };
+        var coarseCheck = new Option<int>("--coarse-check")
+        {
+            Description = "ivf-hnsw-pq only: assigns the first N base vectors to lists both through the centroid graph (at the build efSearch and at each --ef) and by comparing with every centroid, reporting times and the fraction assigned to the true nearest centroid; then also measures the --probes sweep with exact probing. 0 skips the check.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 0,
+            CustomParser = result => CliCommands.ParseInteger(result, 0, int.MaxValue, "--coarse-check must be an integer, 0 (off) or positive"),
         };
 
         var report = new Option<string?>("--report")
@@ -129,6 +151,9 @@ internal static class BenchCommand
         command.Add(kmeans);
         command.Add(clusters);
         command.Add(iterations);
+        command.Add(initialization);
+        command.Add(coarseEf);
+        command.Add(coarseCheck);
         command.Add(report);
         command.SetAction(parse => Run(context, new BenchSettings(
             parse.GetValue(basePath)!, parse.GetValue(queriesPath)!, parse.GetValue(maxQueries),
@@ -136,13 +161,19 @@ internal static class BenchCommand
             parse.GetValue(k) ?? 10, compression.Read(parse), parse.GetValue(threads), parse.GetValue(context.Json),
             parse.GetValue(repeat), parse.GetValue(synthetic), parse.GetValue(dimension),
             parse.GetValue(kmeans), parse.GetValue(clusters), parse.GetValue(iterations), parse.GetValue(report),
-            parse.GetValue(efValues)!, new HnswSettings(parse.GetValue(hnsw.Connectivity), parse.GetValue(hnsw.EfConstruction), EfSearch: 0))));
+            parse.GetValue(efValues)!, new HnswSettings(parse.GetValue(hnsw.Connectivity), parse.GetValue(hnsw.EfConstruction), parse.GetValue(coarseEf)),
+            parse.GetResult(iterations) is null or { Implicit: true } ? null : parse.GetValue(iterations), parse.GetValue(coarseCheck),
+            parse.GetValue(initialization) == "random" ? KMeansInitialization.Random : KMeansInitialization.KMeansPlusPlus)));
         return command;
     }
 
     private sealed record BenchSettings(string BasePath, string QueriesPath, int MaxQueries, IndexType[] Types, int[] Probes,
         int K, CompressionSettings Compression, int Threads, bool Json, int Repeat, int Synthetic, int Dimension,
-        bool KMeans, int Clusters, int Iterations, string? ReportDirectory, int[] EfValues, HnswSettings Hnsw);
+        bool KMeans, int Clusters, int Iterations, string? ReportDirectory, int[] EfValues, HnswSettings Hnsw,
+        int? TrainingIterations, int CoarseCheck, KMeansInitialization Initialization);
+
+    /// <summary>What <c>--coarse-check</c> measured on one ivf-hnsw-pq index, with its saved size by component.</summary>
+    private sealed record CoarseReport(string Type, int Lists, double TrainSeconds, double AddSeconds, List<BenchCoarse.AssignmentRow> Assignment, BenchCoarse.SizeBreakdown Sizes);
 
     /// <summary>Writes the recall–throughput plot (batch QPS against recall@k, one curve per index type) and an HTML page with the table.</summary>
     private static string WriteReport(string directory, BenchSettings settings, VectorSet baseSet, int nq, List<BenchRow> rows)
@@ -202,14 +233,17 @@ internal static class BenchCommand
 
         long[] truth = GroundTruth(baseSet, queries, nq, settings.K, settings.Threads, token);
         var rows = new List<BenchRow>();
+        var coarseReports = new List<CoarseReport>();
         foreach (IndexType type in settings.Types)
         {
             token.ThrowIfCancellationRequested();
             console.Info($"Building {IndexTypeOptions.TypeName(type)}...");
             var clock = Stopwatch.StartNew();
-            BenchIndex index = BenchIndex.Build(type, baseSet, settings.Compression, settings.Hnsw, settings.Threads, token);
+            BenchIndex index = BenchIndex.Build(type, baseSet, settings.Compression, settings.Hnsw, settings.Threads, settings.TrainingIterations, settings.Initialization, token);
             double buildSeconds = clock.Elapsed.TotalSeconds;
-            double bytesPerVector = (double)index.SerializedBytes() / baseSet.Count;
+            long serializedBytes = index.SerializedBytes();
+            double bytesPerVector = (double)serializedBytes / baseSet.Count;
+            console.Info($"Built {IndexTypeOptions.TypeName(type)} in {buildSeconds:F1} s, {bytesPerVector:F1} bytes per vector.");
 
             int[] sweep = index.HasProbes ? settings.Probes.Where(p => p <= settings.Compression.Lists).Distinct().ToArray()
                 : index.HasEf ? settings.EfValues.Distinct().ToArray()
@@ -219,18 +253,55 @@ internal static class BenchCommand
 
             // An ivf-pq index that stores vectors for re-ranking is measured without re-ranking as well.
             int[] reranks = index.Rerank > 0 ? [0, index.Rerank] : [0];
-            foreach (int rerank in reranks)
+            string typeName = IndexTypeOptions.TypeName(type);
+            if (index.HasCoarseEf)
             {
-                foreach (int probe in sweep)
+                // The graph's efSearch is swept against nprobe; the build's value is restored for the check below.
+                IvfPqIndex ivf = index.IvfPq!;
+                int buildEf = ivf.CoarseEfSearch;
+                foreach (int rerank in reranks)
                 {
-                    var (found, batchQps, singleQps) = Measure(index, queries, nq, d, settings.K, probe, rerank, settings.Threads, settings.Repeat, token);
-                    rows.Add(new BenchRow(IndexTypeOptions.TypeName(type), index.HasProbes ? probe : null, rerank, Recall(found, truth, nq, settings.K),
-                        RecallAtCutoffs(found, truth, nq, settings.K), batchQps, singleQps, buildSeconds, bytesPerVector, index.HasEf ? probe : null));
+                    foreach (int ef in settings.EfValues.Distinct())
+                    {
+                        ivf.CoarseEfSearch = ef;
+                        MeasureSweep(index, typeName, sweep, rerank, ef, buildSeconds, bytesPerVector);
+                    }
                 }
+
+                ivf.CoarseEfSearch = buildEf;
+                if (settings.CoarseCheck > 0)
+                {
+                    console.Info($"Checking coarse assignment of {Math.Min(settings.CoarseCheck, baseSet.Count)} base vectors against brute force...");
+                    List<BenchCoarse.AssignmentRow> assignment = BenchCoarse.Check(ivf, baseSet, settings.CoarseCheck, settings.EfValues, token);
+                    coarseReports.Add(new CoarseReport(typeName, ivf.NumberOfLists, index.TrainSeconds, index.AddSeconds, assignment, BenchCoarse.Sizes(ivf, serializedBytes)));
+
+                    // Exact probing on the same lists shows what the graph costs in recall at query time. Switching
+                    // drops the graph, so this runs last.
+                    ivf.CoarseSearch = CoarseSearch.Exact;
+                    foreach (int rerank in reranks)
+                        MeasureSweep(index, $"{typeName} (exact probing)", sweep, rerank, null, buildSeconds, bytesPerVector);
+                }
+
+                continue;
+            }
+
+            foreach (int rerank in reranks)
+                MeasureSweep(index, typeName, sweep, rerank, null, buildSeconds, bytesPerVector);
+        }
+
+        // Measures one row per sweep value: nprobe (IVF types, with the coarse efSearch already set for ivf-hnsw-pq) or efSearch (hnsw).
+        void MeasureSweep(BenchIndex index, string typeName, int[] sweep, int rerank, int? coarseEf, double buildSeconds, double bytesPerVector)
+        {
+            foreach (int value in sweep)
+            {
+                var (found, batchQps, singleQps) = Measure(index, queries, nq, d, settings.K, value, rerank, settings.Threads, settings.Repeat, token);
+                int? ef = index.HasEf ? value : coarseEf;
+                rows.Add(new BenchRow(typeName, index.HasProbes ? value : null, rerank, Recall(found, truth, nq, settings.K),
+                    RecallAtCutoffs(found, truth, nq, settings.K), batchQps, singleQps, buildSeconds, bytesPerVector, ef));
             }
         }
 
-        Print(console, settings, baseSet, nq, rows);
+        Print(console, settings, baseSet, nq, rows, coarseReports);
         if (settings.ReportDirectory is { } directory)
             console.Info($"Report: {WriteReport(directory, settings, baseSet, nq, rows)}");
         return ExitCodes.Success;
@@ -334,7 +405,7 @@ internal static class BenchCommand
         return expectedCount == 0 ? 1.0 : (double)hits / expectedCount;
     }
 
-    private static void Print(CliConsole console, BenchSettings settings, VectorSet baseSet, int nq, List<BenchRow> rows)
+    private static void Print(CliConsole console, BenchSettings settings, VectorSet baseSet, int nq, List<BenchRow> rows, List<CoarseReport> coarseReports)
     {
         if (settings.Json)
         {
@@ -356,8 +427,13 @@ internal static class BenchCommand
                 rerank = settings.Compression.Rerank,
                 repeat = settings.Repeat,
                 synthetic = settings.Synthetic,
+                trainingIterations = settings.TrainingIterations,
+                initialization = settings.Initialization,
+                coarseEf = settings.Hnsw.EfSearch,
+                trainSample = settings.Compression.TrainSample,
                 peakWorkingSetBytes = Process.GetCurrentProcess().PeakWorkingSet64,
                 rows,
+                coarseChecks = coarseReports,
             });
             return;
         }
@@ -391,6 +467,22 @@ internal static class BenchCommand
         }
 
         console.Write(table);
+        foreach (CoarseReport coarse in coarseReports)
+        {
+            console.Info($"{coarse.Type}, nlist {coarse.Lists}: train {coarse.TrainSeconds:F1} s, add {coarse.AddSeconds:F1} s. Coarse assignment on every core (database seconds are scaled from the checked rows):");
+            var check = CliConsole.CreateTable().AddColumn("method").AddColumn("ef").AddColumn("rows").AddColumn("µs/vector").AddColumn("database s").AddColumn("true nearest");
+            foreach (BenchCoarse.AssignmentRow row in coarse.Assignment)
+            {
+                check.AddRow(row.Method, row.Ef?.ToString(CultureInfo.InvariantCulture) ?? "-", row.Rows.ToString(CultureInfo.InvariantCulture),
+                    row.MicrosecondsPerVector.ToString("F1", CultureInfo.InvariantCulture), row.DatabaseSeconds.ToString("F1", CultureInfo.InvariantCulture),
+                    row.Agreement.ToString("F4", CultureInfo.InvariantCulture));
+            }
+
+            console.Write(check);
+            BenchCoarse.SizeBreakdown sizes = coarse.Sizes;
+            console.Info($"Saved bytes: codes {sizes.Codes}, ids {sizes.Ids}, centroids {sizes.Centroids}, codebooks {sizes.Codebooks}, graph and headers {sizes.GraphAndHeaders}, total {sizes.Total}.");
+        }
+
         console.Info($"Peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB.");
     }
 }

@@ -29,14 +29,34 @@ internal sealed class BenchIndex
     /// <summary>Whether the sweep value is efSearch (an HNSW graph) rather than nprobe.</summary>
     public bool HasEf => _hnsw is not null;
 
+    /// <summary>Whether both nprobe and the efSearch of the centroid graph are swept (ivf-hnsw-pq).</summary>
+    public bool HasCoarseEf => _ivfPq is { CoarseSearch: CoarseSearch.Hnsw };
+
+    /// <summary>The IVF-PQ index, for the coarse-assignment check and the size breakdown; null for other types.</summary>
+    public IvfPqIndex? IvfPq => _ivfPq;
+
+    /// <summary>Seconds spent in Train (ivf-hnsw-pq: k-means, the centroid graph and the PQ), 0 when not timed.</summary>
+    public double TrainSeconds { get; private init; }
+
+    /// <summary>Seconds spent in Add (ivf-hnsw-pq: graph assignment and encoding), 0 when not timed.</summary>
+    public double AddSeconds { get; private init; }
+
     /// <summary>Candidates re-ranked by exact distance when the index stores vectors for that; 0 otherwise.</summary>
     public int Rerank => _rerank;
 
-    /// <summary>Trains and fills an index of <paramref name="type"/>; an HNSW graph is built with <paramref name="hnsw"/> on <paramref name="threads"/> insertion threads.</summary>
-    public static BenchIndex Build(IndexType type, VectorSet data, CompressionSettings settings, HnswSettings hnsw, int threads, CancellationToken token)
+    /// <summary>
+    /// Trains and fills an index of <paramref name="type"/>; an HNSW graph is built with <paramref name="hnsw"/> on
+    /// <paramref name="threads"/> insertion threads, and ivf-hnsw-pq uses <paramref name="hnsw"/>'s M and efSearch for its centroid graph.
+    /// Lloyd iterations of the coarse and PQ k-means are <paramref name="iterations"/>, or the <see cref="KMeansOptions"/>
+    /// default when null, and both are seeded by <paramref name="initialization"/>.
+    /// </summary>
+    public static BenchIndex Build(IndexType type, VectorSet data, CompressionSettings settings, HnswSettings hnsw, int threads, int? iterations,
+        KMeansInitialization initialization, CancellationToken token)
     {
         int d = data.Dimension;
-        var kmeans = new KMeansOptions { Seed = settings.Seed ?? 1, Threads = threads, CancellationToken = token };
+        var kmeans = new KMeansOptions { Seed = settings.Seed ?? 1, Threads = threads, CancellationToken = token, Initialization = initialization };
+        if (iterations is { } count)
+            kmeans.MaxIterations = count;
         float[] sample = Sample(data, settings.TrainSample, settings.Seed ?? 1);
         try
         {
@@ -57,6 +77,20 @@ internal sealed class BenchIndex
                     ivfPq.Train(sample, kmeans);
                     ivfPq.Add(data.Values);
                     return new BenchIndex(null, null, null, ivfPq, settings.Rerank);
+                case IndexType.IvfHnswPq:
+                    // Training builds the centroid graph and assigns the training vectors through it; Add assigns the base through it too.
+                    var ivfHnswPq = new IvfPqIndex(d, settings.Lists, settings.Subquantizers, settings.Bits, encodeResiduals: true, storeVectorsForReranking: settings.Rerank > 0)
+                    {
+                        CoarseSearch = CoarseSearch.Hnsw,
+                        CoarseConnectivity = hnsw.Connectivity,
+                        CoarseEfSearch = hnsw.EfSearch,
+                    };
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    ivfHnswPq.Train(sample, kmeans);
+                    double trainSeconds = clock.Elapsed.TotalSeconds;
+                    clock.Restart();
+                    ivfHnswPq.Add(data.Values);
+                    return new BenchIndex(null, null, null, ivfHnswPq, settings.Rerank) { TrainSeconds = trainSeconds, AddSeconds = clock.Elapsed.TotalSeconds };
                 case IndexType.Hnsw:
                     // efSearch is set per query from the sweep, so the stored default does not matter here.
                     var graph = new HnswIndex(d, DistanceMetric.SquaredEuclidean, new HnswOptions
@@ -90,7 +124,10 @@ internal sealed class BenchIndex
         return counter.Length;
     }
 
-    /// <summary>Searches with <paramref name="sweepValue"/> as nprobe (IVF types) or efSearch (HNSW); other types ignore it.</summary>
+    /// <summary>
+    /// Searches with <paramref name="sweepValue"/> as nprobe (IVF types) or efSearch (HNSW); other types ignore it. The
+    /// efSearch of an IVF-PQ centroid graph is set beforehand through <see cref="IvfPqIndex.CoarseEfSearch"/>.
+    /// </summary>
     public void Search(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> distances, int sweepValue, int rerank, int threads, CancellationToken token)
     {
         int probes = sweepValue;

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.ML;
+using MLNetRetrieval.Cli.Images;
 using MLNetRetrieval.Evaluation;
 using MLNetRetrieval.IO;
 using MLNetRetrieval.Transforms;
@@ -51,16 +52,31 @@ internal static class DemoCommand
             "auto", "auto", "transform", "batch");
         Option<int> threads = CliContext.CreateThreadsOption("indexing and batch scoring");
         Option<string?> reportFolder = CliCommands.CreateRankingReportOption();
+        var images = new Option<bool>("--images")
+        {
+            Description = $"Run image retrieval instead, on the bundled clip-art sample ({ImageDemoCommand.SampleFolder} beside the executable, labels from the category folders): embed the images with ResNet18, index them, save and reload the model zip, embed the images again with the reloaded model as queries, search leave-one-out and evaluate.",
+        };
 
-        var command = new Command("demo", "Leave-one-out retrieval on the bundled Fashion-MNIST test split (10000 images): index, score, evaluate, save, reload and rescore.");
+        var command = new Command("demo", "Leave-one-out retrieval on the bundled Fashion-MNIST test split (10000 images): index, score, evaluate, save, reload and rescore. With --images: the same on a bundled sample of clip-art images.");
         command.Add(output);
         command.Add(k);
         command.Add(limit);
         command.Add(scoring);
         command.Add(threads);
         command.Add(reportFolder);
-        command.SetAction(parse => Run(context, parse.GetValue(output), parse.GetValue(k), parse.GetValue(limit),
-            CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(reportFolder), parse.GetValue(context.Json)));
+        command.Add(images);
+        command.SetAction(parse =>
+        {
+            if (!parse.GetValue(images))
+            {
+                return Run(context, parse.GetValue(output), parse.GetValue(k), parse.GetValue(limit),
+                    CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(reportFolder), parse.GetValue(context.Json));
+            }
+
+            if (new Option[] { limit, scoring }.FirstOrDefault(option => parse.GetResult(option) is { Implicit: false }) is { } stray)
+                throw new UsageException($"{stray.Name} applies to the Fashion-MNIST demo only, not to demo --images; drop {stray.Name}.");
+            return ImageDemoCommand.Run(context, parse.GetValue(output), parse.GetValue(k), parse.GetValue(threads), parse.GetValue(reportFolder), parse.GetValue(context.Json));
+        });
         return command;
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.ML;
+using MLNetRetrieval.Cli.Images;
 using MLNetRetrieval.IO;
 using MLNetRetrieval.Transforms;
 using Spectre.Console;
@@ -9,13 +10,16 @@ namespace MLNetRetrieval.Cli;
 
 /// <summary>
 /// <c>index</c>: reads a vector file, fits an index of the chosen type (after optional L2
-/// normalization) and saves the fitted pipeline with <c>ml.Model.Save</c>.
+/// normalization) and saves the fitted pipeline with <c>ml.Model.Save</c>. With --images it embeds
+/// a folder of images first (see <see cref="ImageIndexCommand"/>).
 /// </summary>
 internal static class IndexCommand
 {
     public static Command Create(CliContext context)
     {
-        var input = new VectorInputOptions("--input", "Vector file to index (the collection).");
+        var input = new VectorInputOptions("--input", "Vector file to index (the collection). Required unless --images is given.", required: false);
+        var images = new ImageInputOptions(forIndex: true);
+        var imageModel = new ImageModelOptions();
         Option<string> metric = CliCommands.CreateChoice("--metric",
             "Distance between vectors: 'l2' squared Euclidean, 'ip' negative inner product, 'cosine' 1 - cosine similarity. Smaller is closer for all three.",
             "l2", "l2", "ip", "cosine");
@@ -26,7 +30,7 @@ internal static class IndexCommand
         };
         var normalize = new Option<bool>("--normalize")
         {
-            Description = "Scale every vector to unit L2 norm (ML.NET NormalizeLpNorm) before indexing; the saved model applies it to queries too.",
+            Description = "Scale every vector to unit L2 norm (ML.NET NormalizeLpNorm) before indexing; the saved model applies it to queries too. With --images the embedding step scales each embedding instead.",
         };
         var output = new Option<string>("--output", "-o")
         {
@@ -39,8 +43,10 @@ internal static class IndexCommand
         var compression = new IndexTypeOptions();
         var graph = new HnswTypeOptions();
 
-        var command = new Command("index", "Build a k-nearest-neighbor index (exact, PQ, IVF-Flat, IVF-PQ or HNSW) over a vector file and save it as an ML.NET model zip.");
+        var command = new Command("index", "Build a k-nearest-neighbor index (exact, PQ, IVF-Flat, IVF-PQ or HNSW) over a vector file, or over the embeddings of a folder of images, and save it as an ML.NET model zip.");
         input.AddTo(command);
+        images.AddTo(command);
+        imageModel.AddTo(command);
         command.Add(type);
         compression.AddTo(command);
         graph.AddTo(command);
@@ -50,7 +56,13 @@ internal static class IndexCommand
         command.Add(normalize);
         command.Add(output);
         command.Add(threads);
-        command.SetAction(parse => Run(context, new IndexSettings(
+        command.SetAction(parse =>
+        {
+            bool imagesGiven = images.IsGiven(parse);
+            input.RequireOneSource(parse, imagesGiven, "--images DIR");
+            if (!imagesGiven && imageModel.FirstGiven(parse) is { } stray)
+                throw new UsageException($"{stray.Name} applies to --images only; pass --images DIR or drop {stray.Name}.");
+            var settings = new IndexSettings(
             input, parse,
             CliCommands.ParseMetric(parse.GetValue(metric)!),
             parse.GetValue(k) ?? NeighborSearchOptions.Defaults.NumberOfNeighbors,
@@ -62,11 +74,16 @@ internal static class IndexCommand
             IndexTypeOptions.ParseType(parse.GetValue(type)!),
             compression.Read(parse),
             graph.Read(parse),
-            graph.AnyGiven(parse))));
+            graph.AnyGiven(parse));
+            if (images.Read(parse) is { } imageInput)
+                return ImageIndexCommand.Run(context, settings, imageInput, imageModel.Read(parse, settings.Normalize, settings.Threads));
+            return Run(context, settings);
+        });
         return command;
     }
 
-    private sealed record IndexSettings(VectorInputOptions Input, ParseResult Parse, Indexes.DistanceMetric Metric, int K,
+    /// <summary>Settings of one index run; <paramref name="Input"/> and <paramref name="Parse"/> locate the vector file and are null for images.</summary>
+    internal sealed record IndexSettings(VectorInputOptions? Input, ParseResult? Parse, Indexes.DistanceMetric Metric, int K,
         bool ExcludeSelf, bool Normalize, string Output, int Threads, bool Json, IndexType Type, CompressionSettings Compression,
         HnswSettings Graph, bool GraphGiven);
 
@@ -74,14 +91,14 @@ internal static class IndexCommand
     {
         CliConsole console = context.Console;
         var clock = Stopwatch.StartNew();
-        string inputPath = settings.Parse.GetValue(settings.Input.Path)!;
+        VectorInputOptions input = settings.Input!;
+        ParseResult parse = settings.Parse!;
+        string inputPath = parse.GetValue(input.Path)!;
         using var zip = new AtomicFile(settings.Output);
 
         // Check the type's settings before reading a possibly large input file.
-        if (settings.GraphGiven && settings.Type is not (IndexType.Hnsw or IndexType.IvfHnswPq))
-            throw new UsageException($"--connectivity, --ef-construction and --ef apply to --type hnsw and ivf-hnsw-pq only, not {IndexTypeOptions.TypeName(settings.Type)}.");
-        IndexTypeOptions.CreateEstimator(new MLContext(seed: 1), settings.Type, new NeighborSearchOptions { NumberOfNeighbors = settings.K }, settings.Metric, settings.Compression, settings.Graph);
-        VectorSet vectors = settings.Input.Read(settings.Parse);
+        CheckTypeSettings(settings);
+        VectorSet vectors = input.Read(parse);
         if (settings.Metric == Indexes.DistanceMetric.Cosine && QueryScoring.FindZeroRow(vectors) is int zeroRow and >= 0)
         {
             throw new InvalidDataException(
@@ -92,24 +109,7 @@ internal static class IndexCommand
 
         var ml = new MLContext(seed: 1);
         IDataView view = VectorViews.Create(ml, vectors);
-        ITransformer model = console.RunWithProgress("Indexing", vectors.Count, sink =>
-        {
-            var options = new NeighborSearchOptions
-            {
-                FeatureColumnName = VectorViews.FeatureColumn,
-                IdColumnName = VectorViews.IdColumn,
-                LabelColumnName = vectors.Labels is null ? null : VectorViews.LabelColumn,
-                NumberOfNeighbors = settings.K,
-                ExcludeSelf = settings.ExcludeSelf,
-                NumberOfThreads = settings.Threads,
-                Progress = new IndexingProgressSink(sink),
-                CancellationToken = context.CancellationToken,
-            };
-            IEstimator<ITransformer> pipeline = IndexTypeOptions.CreateEstimator(ml, settings.Type, options, settings.Metric, settings.Compression, settings.Graph);
-            if (settings.Normalize)
-                pipeline = ml.Transforms.NormalizeLpNorm(VectorViews.FeatureColumn).Append(pipeline);
-            return pipeline.Fit(view);
-        });
+        ITransformer model = FitIndex(context, ml, settings, vectors, view, settings.Normalize);
 
         context.CancellationToken.ThrowIfCancellationRequested();
         ml.Model.Save(model, view.Schema, zip.TemporaryPath);
@@ -159,7 +159,40 @@ internal static class IndexCommand
         return ExitCodes.Success;
     }
 
-    private static string Describe(IndexType type, CompressionSettings settings, HnswSettings graph) => type switch
+    /// <summary>Checks the index type's settings, so a bad combination fails before any input is read.</summary>
+    /// <exception cref="UsageException">A setting does not fit the type.</exception>
+    internal static void CheckTypeSettings(IndexSettings settings)
+    {
+        if (settings.GraphGiven && settings.Type is not (IndexType.Hnsw or IndexType.IvfHnswPq))
+            throw new UsageException($"--connectivity, --ef-construction and --ef apply to --type hnsw and ivf-hnsw-pq only, not {IndexTypeOptions.TypeName(settings.Type)}.");
+        IndexTypeOptions.CreateEstimator(new MLContext(seed: 1), settings.Type, new NeighborSearchOptions { NumberOfNeighbors = settings.K }, settings.Metric, settings.Compression, settings.Graph);
+    }
+
+    /// <summary>
+    /// Fits the index of the chosen type over <paramref name="view"/> (columns of <see cref="VectorViews"/>)
+    /// with a progress bar, after an L2 normalization when <paramref name="normalize"/> is set.
+    /// </summary>
+    internal static ITransformer FitIndex(CliContext context, MLContext ml, IndexSettings settings, VectorSet vectors, IDataView view, bool normalize) =>
+        context.Console.RunWithProgress("Indexing", vectors.Count, sink =>
+        {
+            var options = new NeighborSearchOptions
+            {
+                FeatureColumnName = VectorViews.FeatureColumn,
+                IdColumnName = VectorViews.IdColumn,
+                LabelColumnName = vectors.Labels is null ? null : VectorViews.LabelColumn,
+                NumberOfNeighbors = settings.K,
+                ExcludeSelf = settings.ExcludeSelf,
+                NumberOfThreads = settings.Threads,
+                Progress = new IndexingProgressSink(sink),
+                CancellationToken = context.CancellationToken,
+            };
+            IEstimator<ITransformer> pipeline = IndexTypeOptions.CreateEstimator(ml, settings.Type, options, settings.Metric, settings.Compression, settings.Graph);
+            if (normalize)
+                pipeline = ml.Transforms.NormalizeLpNorm(VectorViews.FeatureColumn).Append(pipeline);
+            return pipeline.Fit(view);
+        });
+
+    internal static string Describe(IndexType type, CompressionSettings settings, HnswSettings graph) => type switch
     {
         IndexType.Hnsw => $"hnsw (M = {graph.Connectivity}, efConstruction = {graph.EfConstruction}, efSearch = {graph.EfSearch})",
         IndexType.Pq => $"pq (M = {settings.Subquantizers}, nbits = {settings.Bits})",

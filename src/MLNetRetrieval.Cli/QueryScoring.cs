@@ -94,21 +94,26 @@ internal static class QueryScoring
     private static void CheckZeroQueries(NeighborSearcher searcher, VectorSet queries, long[] queryIds, string queriesPath)
     {
         int row = FindZeroRow(queries);
-        if (row < 0)
+        if (row < 0 || !RejectsZeroVectors(searcher))
             return;
 
+        throw new InvalidDataException(
+            $"{queriesPath}: query row {row} (rows counted from 0), id {queryIds[row]}, is a zero vector, which has no direction under the index's cosine metric. Remove that query, or rebuild the index with --metric l2 or ip.");
+    }
+
+    /// <summary>Returns whether the index rejects a zero query vector, as it does under the cosine metric.</summary>
+    public static bool RejectsZeroVectors(NeighborSearcher searcher)
+    {
         // NOTE: NeighborSearcher does not expose its metric, so one zero query probes whether the index rejects it.
         try
         {
             searcher.Search(new float[searcher.Dimension], [], new long[searcher.NumberOfNeighbors], new float[searcher.NumberOfNeighbors], threads: 1);
-            return;
+            return false;
         }
         catch (ArgumentException)
         {
+            return true;
         }
-
-        throw new InvalidDataException(
-            $"{queriesPath}: query row {row} (rows counted from 0), id {queryIds[row]}, is a zero vector, which has no direction under the index's cosine metric. Remove that query, or rebuild the index with --metric l2 or ip.");
     }
 
     /// <exception cref="UsageException"><paramref name="k"/> exceeds the model's k.</exception>

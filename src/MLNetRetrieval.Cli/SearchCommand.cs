@@ -1,13 +1,17 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.ML;
+using MLNetRetrieval.Cli.Images;
 using MLNetRetrieval.IO;
 using MLNetRetrieval.Transforms;
 using Spectre.Console;
 
 namespace MLNetRetrieval.Cli;
 
-/// <summary><c>search</c>: scores query vectors with a saved model and writes one CSV row per neighbor.</summary>
+/// <summary>
+/// <c>search</c>: scores query vectors with a saved model and writes one CSV row per neighbor. With
+/// --images or --image it embeds query images first (see <see cref="ImageSearchCommand"/>).
+/// </summary>
 internal static class SearchCommand
 {
     public const string CsvHeader = "query_id,rank,neighbor_id,distance,neighbor_label";
@@ -20,11 +24,12 @@ internal static class SearchCommand
             HelpName = "FILE",
             Required = true,
         };
-        var queries = new VectorInputOptions("--queries", "Vector file with the queries; ids from --ids or --id-column name the queries in the output (default: row numbers from 0).");
+        var queries = new VectorInputOptions("--queries", "Vector file with the queries; ids from --ids or --id-column name the queries in the output (default: row numbers from 0). Required unless --images or --image is given.", required: false);
+        var images = new ImageInputOptions(forIndex: false);
         Option<int?> k = CliCommands.CreateKOption("Neighbors written per query; at most the model's k, which is also the default.");
         var output = new Option<string>("--output", "-o")
         {
-            Description = $"CSV file to write, with the header {CsvHeader}; an existing file is replaced only when the search succeeds. '-' writes to standard output as queries are scored, so a run that fails after the first block of queries leaves the rows written so far and exits non-zero.",
+            Description = $"CSV file to write, with the header {CsvHeader} (with --images or --image: {ImageSearchCommand.CsvHeader}); an existing file is replaced only when the search succeeds. '-' writes to standard output as queries are scored, so a run that fails after the first block of queries leaves the rows written so far and exits non-zero.",
             HelpName = "FILE",
             Required = true,
         };
@@ -33,17 +38,30 @@ internal static class SearchCommand
         Option<int?> probes = CreateProbesOption();
         Option<int?> ef = HnswTypeOptions.CreateSearchEfOption();
 
-        var command = new Command("search", "Find the nearest neighbors of query vectors with a saved model and write them as CSV.");
+        var command = new Command("search", "Find the nearest neighbors of query vectors, or of query images with a model from index --images, and write them as CSV.");
         command.Add(model);
         queries.AddTo(command);
+        images.AddTo(command);
         command.Add(k);
         command.Add(output);
         command.Add(scoring);
         command.Add(threads);
         command.Add(probes);
         command.Add(ef);
-        command.SetAction(parse => Run(context, parse.GetValue(model)!, queries, parse, parse.GetValue(k), parse.GetValue(output)!,
-            CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(probes), parse.GetValue(ef), parse.GetValue(context.Json)));
+        command.SetAction(parse =>
+        {
+            queries.RequireOneSource(parse, images.IsGiven(parse), "--images DIR or --image FILE");
+            if (images.Read(parse) is { } imageInput)
+            {
+                if (parse.GetResult(scoring) is { Implicit: false } && parse.GetValue(scoring) == "transform")
+                    throw new UsageException("--scoring transform does not apply to --images or --image: query images are embedded and then searched in batch. Drop --scoring.");
+                return ImageSearchCommand.Run(context, new ImageSearchCommand.Settings(parse.GetValue(model)!, imageInput, parse.GetValue(k), parse.GetValue(output)!,
+                    parse.GetValue(threads), parse.GetValue(probes), parse.GetValue(ef), parse.GetValue(context.Json)));
+            }
+
+            return Run(context, parse.GetValue(model)!, queries, parse, parse.GetValue(k), parse.GetValue(output)!,
+                CliCommands.ParseScoring(parse.GetValue(scoring)!), parse.GetValue(threads), parse.GetValue(probes), parse.GetValue(ef), parse.GetValue(context.Json));
+        });
         return command;
     }
 
@@ -188,7 +206,7 @@ internal static class SearchCommand
     }
 
     /// <summary>Lets a using block flush standard output without closing it.</summary>
-    private sealed class NonClosingWriter(TextWriter inner) : TextWriter
+    internal sealed class NonClosingWriter(TextWriter inner) : TextWriter
     {
         public override System.Text.Encoding Encoding => inner.Encoding;
 

@@ -11,13 +11,19 @@ internal sealed class VectorInputOptions
 {
     private static readonly string[] FormatNames = ["auto", "csv", "fvecs", "ivecs", "bvecs", "npy", "idx"];
 
-    public VectorInputOptions(string pathOptionName, string pathDescription)
+    /// <param name="pathOptionName">Name of the option that gives the vector file.</param>
+    /// <param name="pathDescription">Help text of that option.</param>
+    /// <param name="required">
+    /// Whether the parser requires the file option. Commands that also take images pass false and
+    /// check with <see cref="RequireOneSource"/> that exactly one of the two is given.
+    /// </param>
+    public VectorInputOptions(string pathOptionName, string pathDescription, bool required = true)
     {
         Path = new Option<string>(pathOptionName)
         {
             Description = pathDescription,
             HelpName = "FILE",
-            Required = true,
+            Required = required,
         };
         Format = new Option<string>("--format")
         {
@@ -67,6 +73,24 @@ internal sealed class VectorInputOptions
         command.Add(Ids);
         command.Add(IdColumn);
         command.Add(LabelColumn);
+    }
+
+    /// <summary>
+    /// Checks that the command line gives either the vector file or the image source
+    /// (<paramref name="imageOptions"/>), and no vector-file option together with images.
+    /// </summary>
+    /// <exception cref="UsageException">Neither or both sources are given, or a vector-file option is given with images.</exception>
+    public void RequireOneSource(ParseResult parse, bool imagesGiven, string imageOptions)
+    {
+        bool fileGiven = parse.GetValue(Path) is not null;
+        if (!fileGiven && !imagesGiven)
+            throw new UsageException($"Pass {Path.Name} FILE for vectors or {imageOptions} for images.");
+        if (!imagesGiven)
+            return;
+        if (fileGiven)
+            throw new UsageException($"{Path.Name} and {imageOptions} both give the input; pass only one of them.");
+        if (new Option[] { Format, Labels, Ids, IdColumn, LabelColumn }.FirstOrDefault(option => parse.GetResult(option) is { Implicit: false }) is { } stray)
+            throw new UsageException($"{stray.Name} describes a vector file and does not apply to {imageOptions}; drop {stray.Name}.");
     }
 
     /// <summary>Reads the vectors with ids and labels as the parsed options describe.</summary>

@@ -7,7 +7,7 @@ public sealed partial class ImageEmbedder
 {
     /// <summary>Embeds files, reporting failures instead of throwing for bad images.</summary>
     /// <param name="paths">Image files.</param>
-    /// <param name="progress">Receives progress after each image, from the calling thread; may be null.</param>
+    /// <param name="progress">Receives progress after each failed image and each model call, from the calling thread; may be null.</param>
     /// <param name="cancellationToken">Stops the run.</param>
     /// <returns>The embeddings of the images that decoded, in input order, and the failures, in input order.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled; no partial result is returned.</exception>

@@ -100,6 +100,11 @@ public sealed partial class ImageEmbedder : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+
+        // Idle intra-op threads sleep instead of spinning, so they leave the cores to the decoding threads and to
+        // other processes. On the shared 2-core benchmark machine this made EmbedFiles faster than ONNX Runtime
+        // with its default spinning (BENCHMARKS.md); ConfigureSession can set the entry back to "1".
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         options.ConfigureSession?.Invoke(sessionOptions);
         try
         {
@@ -142,9 +147,9 @@ public sealed partial class ImageEmbedder : IDisposable
     public int InferenceThreads { get; }
 
     /// <summary>
-    /// Decoding threads of <see cref="EmbedFiles"/>. They run beside the intra-op pool rather than taking threads from
-    /// it, because decoding and preprocessing cost a small fraction of inference for a ResNet-sized model and the pool
-    /// would otherwise sit idle for that fraction.
+    /// Decoding threads of <see cref="EmbedFiles"/>. They run in addition to the intra-op pool instead of taking
+    /// threads from it: for a ResNet-sized model, decoding and preprocessing cost a small fraction of inference, and
+    /// inference with one thread fewer would lose more than that fraction.
     /// </summary>
     public int DecodeThreads { get; }
 

@@ -6,6 +6,10 @@ using Microsoft.ML.Data;
 // ids 0..count-1 in an Int64 column named by QUERY_ID_COLUMN (default "Id").
 // OUTPUT.bin: per query, i32 k, k × i64 ids, i32 k, k × f32 distances, in row order.
 // The program touches only ML.NET types, so it proves that a saved model needs no special loader.
+// The image mode is described in ImageCheck.cs.
+if (args.Length > 0 && args[0] == ImageCheck.Mode)
+    return ImageCheck.Run(args[1..]);
+
 if (args.Length < 3)
 {
     Console.Error.WriteLine("usage: MLNetRetrieval.LoadCheck MODEL.zip QUERIES.bin OUTPUT.bin [QUERY_ID_COLUMN]");

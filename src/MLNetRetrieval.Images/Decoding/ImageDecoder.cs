@@ -16,7 +16,7 @@ namespace MLNetRetrieval.Images.Decoding;
 /// <para>Conversions: grayscale, palette, 16-bit and CMYK sources become 8-bit RGB (Skia does the conversion,
 /// without colour management); the EXIF orientation of a JPEG is applied; transparent pixels are composited
 /// onto white with the unpremultiplied alpha, c' = (a * c + (255 - a) * 255) / 255, rounded; an animated GIF
-/// or WebP yields its first frame. ML.NET's <c>LoadImages</c> does neither of the last three: it keeps
+/// or WebP yields its first frame. ML.NET's <c>LoadImages</c> differs in the alpha and orientation steps: it keeps
 /// premultiplied alpha and ignores EXIF orientation.</para>
 /// <para>A file whose pixel data ends early is a <see cref="ImageFailureKind.Truncated"/> failure even though Skia
 /// could return the rows it has.</para>
@@ -135,8 +135,8 @@ public static class ImageDecoder
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // SkiaSharp wraps native failures in managed exceptions in a few places (for example a stream it
-            // cannot rewind); the contract is one failure per bad image, so none of them escapes.
+            // SkiaSharp turns a few native failures into managed exceptions, such as a stream it cannot rewind.
+            // The contract is one failure per bad image, so none of them escapes.
             failure = new ImageFailure(sourceName, ImageFailureKind.Corrupt, $"The image '{sourceName}' could not be decoded: {e.Message}");
             return false;
         }
@@ -206,8 +206,8 @@ public static class ImageDecoder
                 $"The image '{sourceName}' is not in a supported format (PNG, JPEG, GIF, BMP, WebP, ICO, WBMP); its first bytes are {FirstBytes(encoded)}.");
         }
 
-        // Skia reports a PNG header that fails its CRC as incomplete input, like one that is cut short; the CRC
-        // check tells the two apart.
+        // Skia reports a PNG header that fails its CRC as incomplete input, like one that is cut short, so the
+        // CRC check separates the two.
         bool truncated = result == SKCodecResult.IncompleteInput && !(format == "PNG" && PngHeaderIsDamaged(encoded));
         return truncated
             ? new ImageFailure(sourceName, ImageFailureKind.Truncated, $"The {format} image '{sourceName}' ends inside its header ({encoded.Length} bytes).")
@@ -297,9 +297,9 @@ public static class ImageDecoder
 
     private static string FirstBytes(ReadOnlySpan<byte> b) => Convert.ToHexString(b[..Math.Min(8, b.Length)]);
 
-    // Returns the image as displayed under an EXIF orientation, disposing the stored one when they differ. For a
-    // source pixel (x, y) of a w x h buffer, the displayed position is given per orientation in the switch; the four
-    // transposing ones swap width and height.
+    // Returns the image as displayed under an EXIF orientation and disposes the stored one when they differ. The
+    // switch maps a source pixel (x, y) of a w x h buffer to its displayed position. The four transposing
+    // orientations swap width and height.
     private static RgbaImage Orient(RgbaImage stored, SKEncodedOrigin origin)
     {
         if (origin is SKEncodedOrigin.TopLeft)

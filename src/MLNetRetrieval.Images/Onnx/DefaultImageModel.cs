@@ -24,17 +24,17 @@ public static class DefaultImageModel
     private static readonly ConcurrentDictionary<string, Lazy<float[]>> MeanImages = new(StringComparer.Ordinal);
 
     /// <summary>Returns the path of ResNet18.onnx under <paramref name="baseDirectory"/>.</summary>
-    /// <param name="baseDirectory">Folder that holds DnnImageModels; null for <see cref="AppContext.BaseDirectory"/>.</param>
+    /// <param name="baseDirectory">Folder that contains DnnImageModels; null for <see cref="AppContext.BaseDirectory"/>.</param>
     public static string ModelPath(string? baseDirectory = null) =>
         Path.Combine(baseDirectory ?? AppContext.BaseDirectory, "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
 
     /// <summary>Returns the path of ResNetPreprocess.onnx under <paramref name="baseDirectory"/>.</summary>
-    /// <param name="baseDirectory">Folder that holds DnnImageModels; null for <see cref="AppContext.BaseDirectory"/>.</param>
+    /// <param name="baseDirectory">Folder that contains DnnImageModels; null for <see cref="AppContext.BaseDirectory"/>.</param>
     public static string PreprocessModelPath(string? baseDirectory = null) =>
         Path.Combine(baseDirectory ?? AppContext.BaseDirectory, "DnnImageModels", "ResNetPrepOnnx", "ResNetPreprocess.onnx");
 
     /// <summary>Reads the default model's bytes.</summary>
-    /// <param name="baseDirectory">Folder that holds DnnImageModels; null for <see cref="AppContext.BaseDirectory"/>.</param>
+    /// <param name="baseDirectory">Folder that contains DnnImageModels; null for <see cref="AppContext.BaseDirectory"/>.</param>
     /// <exception cref="FileNotFoundException">The model file is missing; the message names the path and the package.</exception>
     public static byte[] ReadModelBytes(string? baseDirectory = null) => File.ReadAllBytes(RequireFile(ModelPath(baseDirectory)));
 
@@ -42,7 +42,7 @@ public static class DefaultImageModel
     /// Builds the preprocessing of ML.NET's ResNet18 featurizer: 224 x 224 centre crop as <c>ResizeImages</c> does it,
     /// B, G, R planes (NCHW), pixel values 0..255 minus the mean image of ResNetPreprocess.onnx.
     /// </summary>
-    /// <param name="baseDirectory">Folder that holds DnnImageModels; null for <see cref="AppContext.BaseDirectory"/>.</param>
+    /// <param name="baseDirectory">Folder that contains DnnImageModels; null for <see cref="AppContext.BaseDirectory"/>.</param>
     /// <exception cref="FileNotFoundException">ResNetPreprocess.onnx is missing; the message names the path and the package.</exception>
     public static ImagePreprocessing LoadResNet18Preprocessing(string? baseDirectory = null)
     {

@@ -39,8 +39,8 @@ public enum TensorLayout
 /// replaces <see cref="Mean"/>: value = (pixel * Scale - MeanImage[i]) / Std[c], i being the tensor index.
 /// </summary>
 /// <remarks>
-/// Resizing draws the image with Skia's Mitchell cubic filter (B = C = 1/3) and no mipmaps, the sampling that
-/// ML.NET 6.0's <c>ResizeImages</c> gets from <c>SKFilterQuality.High</c>, and
+/// Resizing draws the image with Skia's Mitchell cubic filter (B = C = 1/3) and no mipmaps, which reproduces
+/// ML.NET 6.0's <c>ResizeImages</c> pixel for pixel on the test images, and
 /// <see cref="ImageResizeMode.ShorterSideThenCenterCrop"/> repeats ML.NET's crop geometry for
 /// <c>ResizingKind.IsoCrop</c> with a centre anchor, single-precision truncations included, so that the default
 /// model reproduces <c>DnnFeaturizeImage</c>. Shrinking by more than about 2x therefore aliases, as in ML.NET.
@@ -174,32 +174,29 @@ public sealed class ImagePreprocessing
     // Reads Width x Height RGBA pixels and writes (pixel * Scale - mean) / std per channel in the tensor's layout.
     private void WriteTensor(ReadOnlySpan<byte> rgba, Span<float> tensor, bool flipHorizontal)
     {
-        int plane = Width * Height;
-        Span<int> sourceChannel = stackalloc int[3];
-        Span<float> mean = stackalloc float[3];
-        Span<float> std = stackalloc float[3];
+        int width = Width;
+        int height = Height;
+        float scale = Scale;
+        float[]? meanImage = MeanImage;
+        bool planar = Layout == TensorLayout.Nchw;
         for (int c = 0; c < 3; c++)
         {
-            sourceChannel[c] = ChannelOrder == ChannelOrder.Rgb ? c : 2 - c;
-            mean[c] = Mean[c];
-            std[c] = Std[c];
-        }
-
-        float[]? meanImage = MeanImage;
-        for (int y = 0; y < Height; y++)
-        {
-            for (int x = 0; x < Width; x++)
+            int sourceChannel = ChannelOrder == ChannelOrder.Rgb ? c : 2 - c;
+            float mean = Mean[c];
+            float std = Std[c];
+            int channelStart = planar ? c * width * height : c;
+            int step = planar ? 1 : 3;
+            for (int y = 0; y < height; y++)
             {
-                int sourceX = flipHorizontal ? Width - 1 - x : x;
-                int pixel = (y * Width + sourceX) * 4;
-                int position = y * Width + x;
-                for (int c = 0; c < 3; c++)
+                int row = y * width;
+                for (int x = 0; x < width; x++)
                 {
-                    int index = Layout == TensorLayout.Nchw ? c * plane + position : position * 3 + c;
-                    float subtrahend = meanImage is null ? mean[c] : meanImage[index];
-                    // Division rather than multiplication by 1 / std keeps std = 1 exact, which the ResNet18
-                    // equivalence with ML.NET relies on.
-                    tensor[index] = (rgba[pixel + sourceChannel[c]] * Scale - subtrahend) / std[c];
+                    int sourceX = flipHorizontal ? width - 1 - x : x;
+                    int index = channelStart + (row + x) * step;
+                    float subtrahend = meanImage is null ? mean : meanImage[index];
+                    // A true division rather than a product with a precomputed 1 / std, so each value is the
+                    // correctly rounded quotient that a reference which divides also computes.
+                    tensor[index] = (rgba[(row + sourceX) * 4 + sourceChannel] * scale - subtrahend) / std;
                 }
             }
         }

@@ -6,7 +6,8 @@ namespace MLNetRetrieval.Images.Preprocessing;
 /// <summary>Fits a decoded image to the tensor size with Skia, the way ML.NET 6.0's <c>ResizeImages</c> does.</summary>
 internal static class ImageResizer
 {
-    // ML.NET 6.0 sets SKFilterQuality.High on the paint, which SkiaSharp 3 maps to the Mitchell cubic filter.
+    // ML.NET's MLImage sets SKFilterQuality.High on the paint. Skia's Mitchell cubic filter without mipmaps gives the
+    // same pixels as ML.NET 6.0 on SkiaSharp 3.119, which the preprocessing tests check pixel for pixel.
     private static readonly SKSamplingOptions Sampling = new(SKCubicResampler.Mitchell);
 
     /// <summary>Draws <paramref name="image"/> into <paramref name="rgba"/>, width * height * 4 bytes (RGBA).</summary>

@@ -130,13 +130,12 @@ public sealed class HnswIndexingEstimator : IEstimator<NeighborSearchingTransfor
             InitialCapacity = data.Count,
         });
 
-        // NOTE: the graph build does not poll the cancellation token; it is checked before and after.
         _options.Progress?.Report(new IndexingProgress("index", 0, data.Count));
+        IProgress<HnswAddProgress>? graphProgress = _options.Progress is { } progress ? new GraphProgress(progress) : null;
         if (data.Ids is null)
-            index.Add(data.Vectors, _options.NumberOfThreads);
+            index.Add(data.Vectors, _options.NumberOfThreads, graphProgress, _options.CancellationToken);
         else
-            index.Add(data.Vectors, data.Ids, _options.NumberOfThreads);
-        _options.CancellationToken.ThrowIfCancellationRequested();
+            index.Add(data.Vectors, data.Ids, _options.NumberOfThreads, graphProgress, _options.CancellationToken);
         _options.Progress?.Report(new IndexingProgress("index", data.Count, data.Count));
 
         var state = new SearchState(new HnswIndexAdapter(index, data.Ids), _options.NumberOfNeighbors, _options.ExcludeSelf, data.Labels);
@@ -146,4 +145,10 @@ public sealed class HnswIndexingEstimator : IEstimator<NeighborSearchingTransfor
     /// <summary>Checks the input columns and returns the schema with the added neighbor columns.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) => NeighborOutputSchema.Create(_context, inputSchema, _options);
+}
+
+/// <summary>Forwards the graph build's progress as "index" stage reports.</summary>
+internal sealed class GraphProgress(IProgress<IndexingProgress> target) : IProgress<HnswAddProgress>
+{
+    public void Report(HnswAddProgress value) => target.Report(new IndexingProgress("index", value.Inserted, value.Total));
 }

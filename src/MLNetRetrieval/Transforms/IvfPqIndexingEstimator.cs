@@ -134,9 +134,9 @@ public sealed class IvfPqIndexingEstimator : IEstimator<NeighborSearchingTransfo
 
         _options.Progress?.Report(new IndexingProgress("index", 0, data.Count));
         if (data.Ids is null)
-            index.Add(data.Vectors);
+            index.Add(data.Vectors, _options.CancellationToken);
         else
-            index.Add(data.Vectors, data.Ids);
+            index.Add(data.Vectors, data.Ids, _options.CancellationToken);
         _options.Progress?.Report(new IndexingProgress("index", data.Count, data.Count));
 
         var state = new SearchState(new IvfPqIndexAdapter(index, data.Ids, _options.RerankCount), _options.NumberOfNeighbors, _options.ExcludeSelf, data.Labels);

@@ -143,8 +143,9 @@ public sealed class NeighborSearchingTransformer : ITransformer
     private static IDataView CreateEmptyQueryView(MLContext context, int dimension, string featureColumn, string? queryIdColumn)
     {
         SchemaDefinition definition = SchemaDefinition.Create(typeof(QuerySchemaRow));
-        definition[nameof(QuerySchemaRow.Features)].ColumnName = featureColumn;
+        // The indexer looks columns up by their current name: set the type before renaming.
         definition[nameof(QuerySchemaRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimension);
+        definition[nameof(QuerySchemaRow.Features)].ColumnName = featureColumn;
         definition[nameof(QuerySchemaRow.QueryId)].ColumnName = queryIdColumn ?? SearchColumns.QueryId;
         return context.Data.LoadFromEnumerable(Array.Empty<QuerySchemaRow>(), definition);
     }

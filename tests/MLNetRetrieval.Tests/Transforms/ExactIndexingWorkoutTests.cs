@@ -40,6 +40,22 @@ public sealed class ExactIndexingWorkoutTests
     }
 
     [Fact]
+    public void FeatureColumnMayHaveAnyName()
+    {
+        var context = new MLContext(seed: 1);
+        ItemRow[] collection = TestData.IntegerRows(30, Dimension, seed: 8);
+        IDataView view = context.Transforms.CopyColumns("Embedding", "Features").Fit(TestData.View(context, collection, Dimension))
+            .Transform(TestData.View(context, collection, Dimension));
+        var options = LabelledOptions(k: 2);
+        options.FeatureColumnName = "Embedding";
+
+        NeighborSearchingTransformer model = context.Retrieval().IndexExact(options).Fit(view);
+        long[] first = model.Transform(view).GetColumn<long[]>("NeighborIds").First();
+
+        Assert.Equal(TestData.NaiveSquaredL2(collection, collection[0].Features, 2).Ids, first);
+    }
+
+    [Fact]
     public void ExcludeSelfLeavesQueryOut()
     {
         var context = new MLContext(seed: 1);

@@ -9,25 +9,40 @@ public sealed partial class HnswIndex
     /// <summary>Nodes inserted without a parent in the layer-0 tree; adopted when the insert batch ends.</summary>
     private readonly ConcurrentQueue<int> _orphans = new();
 
-    private void InsertRows(int start, int end, int workers)
+    /// <summary>
+    /// Inserts rows [<paramref name="start"/>, <paramref name="end"/>) on <paramref name="workers"/> threads, which take the
+    /// next row in turn, and returns the end of the inserted prefix: <paramref name="end"/>, or less after cancellation.
+    /// Rows are claimed in order and a claimed row is always finished, so the inserted rows form a prefix.
+    /// </summary>
+    private int InsertRows(int start, int end, int workers, IProgress<HnswAddProgress>? progress, CancellationToken token)
     {
+        var watch = Stopwatch.StartNew();
+        int total = end - start;
+        int step = Math.Max(1, total / 100);
         int first = start;
         HnswScratch scratch = RentScratch();
         try
         {
-            if (workers <= 1 || end - start < 2)
+            if (workers <= 1 || total < 2)
             {
-                for (int row = start; row < end; row++)
+                int row = start;
+                for (; row < end && !token.IsCancellationRequested; row++)
                 {
                     Insert(row, scratch, concurrent: false);
+                    int done = row + 1 - start;
+                    if (progress is not null && done % step == 0 && done < total)
+                    {
+                        progress.Report(new HnswAddProgress(done, total, watch.Elapsed));
+                    }
                 }
 
                 AdoptOrphans();
-                return;
+                progress?.Report(new HnswAddProgress(row - start, total, watch.Elapsed));
+                return row;
             }
 
             // The first node of an empty graph only becomes the entry point; insert it before the workers start.
-            if (_entryPoint < 0)
+            if (_entryPoint < 0 && !token.IsCancellationRequested)
             {
                 Insert(first++, scratch, concurrent: false);
             }
@@ -37,19 +52,57 @@ public sealed partial class HnswIndex
             ReturnScratch(scratch);
         }
 
-        Parallel.For(
-            first,
-            end,
-            new ParallelOptions { MaxDegreeOfParallelism = workers },
-            RentScratch,
-            (row, _, local) =>
+        int next = first;
+        int finished = first - start;
+        int nextReport = step;
+        void Work(bool reports)
+        {
+            HnswScratch local = RentScratch();
+            try
             {
-                Insert(row, local, concurrent: true);
-                return local;
-            },
-            ReturnScratch);
+                while (!token.IsCancellationRequested)
+                {
+                    int row = Interlocked.Increment(ref next) - 1;
+                    if (row >= end)
+                    {
+                        break;
+                    }
+
+                    Insert(row, local, concurrent: true);
+                    int done = Interlocked.Increment(ref finished);
+                    if (reports && progress is not null && done >= nextReport && done < total)
+                    {
+                        progress.Report(new HnswAddProgress(done, total, watch.Elapsed));
+                        nextReport = ((done / step) + 1) * step;
+                    }
+                }
+            }
+            finally
+            {
+                ReturnScratch(local);
+            }
+        }
+
+        // The calling thread works too and is the only one that reports progress.
+        var helpers = new Task[workers - 1];
+        for (int i = 0; i < helpers.Length; i++)
+        {
+            helpers[i] = Task.Run(() => Work(reports: false), CancellationToken.None);
+        }
+
+        try
+        {
+            Work(reports: true);
+        }
+        finally
+        {
+            Task.WaitAll(helpers);
+        }
 
         AdoptOrphans();
+        int insertedEnd = Math.Min(Volatile.Read(ref next), end);
+        progress?.Report(new HnswAddProgress(insertedEnd - start, total, watch.Elapsed));
+        return insertedEnd;
     }
 
     /// <summary>

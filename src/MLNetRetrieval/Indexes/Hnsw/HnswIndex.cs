@@ -166,9 +166,13 @@ public sealed partial class HnswIndex
     /// <param name="vectors">Row-major vectors, size n × <see cref="Dimension"/>.</param>
     /// <param name="threads">Insertion threads; 0 uses <see cref="Environment.ProcessorCount"/>. Only 1 gives a
     /// deterministic graph.</param>
+    /// <param name="progress">Receives the number of inserted vectors about every 1% of the call, and at the end, from the calling thread.</param>
+    /// <param name="cancellationToken">Token polled before each insertion. On cancellation the rows inserted so far stay,
+    /// as described at <see cref="Add(ReadOnlySpan{float}, ReadOnlySpan{long}, int, IProgress{HnswAddProgress}?, CancellationToken)"/>.</param>
     /// <exception cref="ArgumentException">A value is NaN or infinite, the length is not a multiple of the dimension, a
     /// generated id is already taken, or (cosine) a row is zero.</exception>
-    public void Add(ReadOnlySpan<float> vectors, int threads = 0)
+    /// <exception cref="OperationCanceledException">The token was canceled.</exception>
+    public void Add(ReadOnlySpan<float> vectors, int threads = 0, IProgress<HnswAddProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         int n = VectorChecks.RowCount(vectors, Dimension, nameof(vectors));
         var ids = new long[n];
@@ -177,18 +181,29 @@ public sealed partial class HnswIndex
             ids[i] = (long)Count + i;
         }
 
-        Add(vectors, ids, threads);
+        Add(vectors, ids, threads, progress, cancellationToken);
     }
 
     /// <summary>Adds vectors with the given ids and links them into the graph. Nothing is added when any check fails.</summary>
+    /// <remarks>
+    /// Rows are inserted in row order; worker threads take the next row in turn. When <paramref name="cancellationToken"/>
+    /// is canceled, the threads finish the rows they hold and stop, the rows inserted so far (a prefix of
+    /// <paramref name="vectors"/>, <see cref="Count"/> gives its end) stay searchable, and the rest are dropped as if
+    /// never passed. The level generator is rewound to the first dropped row, so adding the rest later gives the same
+    /// levels as one uninterrupted call.
+    /// </remarks>
     /// <param name="vectors">Row-major vectors, size n × <see cref="Dimension"/>.</param>
     /// <param name="ids">One id per row, each ≥ 0 and not yet in the index.</param>
     /// <param name="threads">Insertion threads; 0 uses <see cref="Environment.ProcessorCount"/>. Only 1 gives a
     /// deterministic graph.</param>
+    /// <param name="progress">Receives the number of inserted vectors about every 1% of the call, and at the end, from the calling thread.</param>
+    /// <param name="cancellationToken">Token polled before each insertion.</param>
     /// <exception cref="ArgumentException">A value is NaN or infinite, the lengths do not match, an id is negative or
     /// duplicated, or (cosine) a row is zero.</exception>
-    public void Add(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids, int threads = 0)
+    /// <exception cref="OperationCanceledException">The token was canceled; the inserted prefix stays.</exception>
+    public void Add(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids, int threads = 0, IProgress<HnswAddProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         int n = VectorChecks.RowCount(vectors, Dimension, nameof(vectors));
         if (ids.Length != n)
         {
@@ -225,7 +240,9 @@ public sealed partial class HnswIndex
 
         // Levels and upper-layer storage are assigned in row order before any insertion, so the level sequence
         // does not depend on the thread count and the pool never moves while threads read it.
+        ulong initialRandomState = _randomState;
         ulong randomState = _randomState;
+        long previousUpperUsed = _upperUsed;
         long upperNeeded = _upperUsed;
         for (int i = 0; i < n; i++)
         {
@@ -255,8 +272,13 @@ public sealed partial class HnswIndex
         }
 
         int workers = threads == 0 ? Environment.ProcessorCount : threads;
-        InsertRows(start, total, workers);
-        Count = total;
+        int inserted = InsertRows(start, total, workers, progress, cancellationToken);
+        Count = inserted;
+        if (inserted < total)
+        {
+            DropUninserted(start, inserted, total, previousUpperUsed, upperNeeded, initialRandomState);
+            throw new OperationCanceledException(cancellationToken);
+        }
     }
 
     /// <summary>Marks the vector with <paramref name="id"/> deleted: searches never return it but still route through it.</summary>
@@ -328,6 +350,36 @@ public sealed partial class HnswIndex
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
+    }
+
+    /// <summary>
+    /// Forgets rows [<paramref name="inserted"/>, <paramref name="end"/>) that a canceled <c>Add</c> reserved but did
+    /// not insert: their ids, their link storage and their levels. The links are cleared because a later insert does
+    /// not clear the layers above the current top level, so stale links there would be followed. The generator state
+    /// and the upper-layer pool return to where row <paramref name="inserted"/> would have drawn and reserved them.
+    /// </summary>
+    private void DropUninserted(int start, int inserted, int end, long previousUpperUsed, long reservedUpperEnd, ulong initialRandomState)
+    {
+        ulong randomState = initialRandomState;
+        long upperUsed = previousUpperUsed;
+        for (int row = start; row < inserted; row++)
+        {
+            _ = DrawLevel(ref randomState);
+            upperUsed += (long)_levels[row] * _upperStride;
+        }
+
+        for (int row = inserted; row < end; row++)
+        {
+            _rowById.Remove(_ids[row]);
+            _links0.AsSpan(row * _layer0Stride, _layer0Stride).Clear();
+            _levels[row] = 0;
+            _upperOffsets[row] = -1;
+            _parents[row] = -1;
+        }
+
+        _upperLinks.AsSpan((int)upperUsed, (int)(reservedUpperEnd - upperUsed)).Clear();
+        _upperUsed = (int)upperUsed;
+        _randomState = randomState;
     }
 
     private HnswScratch RentScratch() => _scratchPool.TryTake(out HnswScratch? scratch) ? scratch : new HnswScratch(_layer0Stride);

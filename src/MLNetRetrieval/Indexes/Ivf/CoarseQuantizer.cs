@@ -89,8 +89,11 @@ internal sealed unsafe class CoarseQuantizer
     /// <summary>Beam width of graph searches; a probe uses max(this, nprobe).</summary>
     public int GraphEfSearch { get; set; } = IvfPqIndex.DefaultCoarseEfSearch;
 
-    /// <summary>Returns the centroid graph, building it on first use; null under <see cref="CoarseSearch.Exact"/>.</summary>
-    public HnswIndex? GetGraph()
+    /// <summary>
+    /// Returns the centroid graph, building it on first use; null under <see cref="CoarseSearch.Exact"/>. A canceled
+    /// build leaves no graph, so the next call starts over.
+    /// </summary>
+    public HnswIndex? GetGraph(IProgress<HnswAddProgress>? progress = null, CancellationToken token = default)
     {
         lock (_packLock)
         {
@@ -107,7 +110,8 @@ internal sealed unsafe class CoarseQuantizer
                     EfConstruction = Math.Max(IvfPqIndex.CoarseEfConstruction, _graphConnectivity),
                     InitialCapacity = NumberOfLists,
                 });
-                graph.Add(Centroids, _listNumbers, threads: 1);
+                // NOTE: the graph keeps its own copy of the centroids, so they take twice the memory and file space.
+                graph.Add(Centroids, _listNumbers, threads: 1, progress, token);
                 _graph = graph;
             }
 
@@ -127,6 +131,8 @@ internal sealed unsafe class CoarseQuantizer
     }
 
     /// <summary>Runs k-means with nlist clusters; the caller has checked that there are at least nlist vectors.</summary>
+    // TODO: assign through an HNSW graph over the current centroids in the Lloyd iterations, so that k-means at nlist
+    // 65536 and above can train on more than a few vectors per centroid in bounded time.
     public void Train(ReadOnlySpan<float> vectors, int count, KMeansOptions? options, VectorWidth width)
     {
         KMeansOptions settings = options?.Clone() ?? new KMeansOptions { MaxIterations = DefaultIterations };
@@ -135,15 +141,18 @@ internal sealed unsafe class CoarseQuantizer
         SetCentroids(result.Centroids);
     }
 
-    /// <summary>Writes the nearest list of each vector (lower index on ties), on all cores.</summary>
-    public void Assign(ReadOnlySpan<float> vectors, int count, Span<int> lists, VectorWidth width)
+    /// <summary>
+    /// Writes the nearest list of each vector (lower index on ties), on all cores. With a graph the list is the nearest
+    /// centroid the graph search finds, which may miss the true nearest one.
+    /// </summary>
+    public void Assign(ReadOnlySpan<float> vectors, int count, Span<int> lists, VectorWidth width, CancellationToken token = default)
     {
         var distances = new float[count];
-        HnswIndex? graph = GetGraph();
+        HnswIndex? graph = GetGraph(progress: null, token);
         if (graph is not null)
         {
             var found = new long[count];
-            graph.Search(vectors.Slice(0, count * Dimension), 1, found, distances, new HnswSearchParameters { EfSearch = GraphEfSearch });
+            graph.Search(vectors.Slice(0, count * Dimension), 1, found, distances, new HnswSearchParameters { EfSearch = GraphEfSearch, CancellationToken = token });
             for (int i = 0; i < count; i++)
             {
                 lists[i] = (int)found[i];
@@ -152,7 +161,7 @@ internal sealed unsafe class CoarseQuantizer
             return;
         }
 
-        KMeans.AssignPacked(GetPacked(width), vectors, count, lists, distances, ParallelBlocks.Resolve(0), CancellationToken.None);
+        KMeans.AssignPacked(GetPacked(width), vectors, count, lists, distances, ParallelBlocks.Resolve(0), token);
     }
 
     public PackedBase GetPacked(VectorWidth width)

@@ -114,7 +114,7 @@ public sealed partial class IvfPqIndex
 
     /// <summary>
     /// How centroids are searched at <c>Add</c> and <c>Search</c>: <see cref="Indexes.CoarseSearch.Exact"/> (default) or
-    /// through an HNSW graph. The graph is built single-threaded on the first use after training or after a change, and
+    /// through an HNSW graph. The graph is built single-threaded by <c>Train</c>, or on first use after a change, and
     /// saved with the index. Changing it on a filled index is allowed: stored codes stay valid, only later assignments
     /// and probes change.
     /// </summary>
@@ -192,11 +192,15 @@ public sealed partial class IvfPqIndex
     /// </summary>
     /// <param name="vectors">Training vectors, row-major, size n × <see cref="Dimension"/>, n ≥ max(nlist, 256).</param>
     /// <param name="options">k-means settings for both steps; <see cref="KMeansOptions.NumberOfClusters"/> is replaced by
-    /// nlist and by ksub. Null uses the defaults, with 10 iterations for the coarse step.</param>
+    /// nlist and by ksub. Its <see cref="KMeansOptions.CancellationToken"/> also stops the build of the centroid graph.
+    /// Null uses the defaults, with 10 iterations for the coarse step.</param>
+    /// <param name="coarseGraphProgress">Receives the progress of the centroid graph build, which runs between the two
+    /// k-means steps under <see cref="Indexes.CoarseSearch.Hnsw"/>; null reports nothing.</param>
     /// <exception cref="InvalidOperationException">The index contains vectors, whose codes would become invalid.</exception>
     /// <exception cref="ArgumentException">There are fewer vectors than lists or than ksub, a value is NaN or infinite, or
     /// the length is not a multiple of the dimension.</exception>
-    public void Train(ReadOnlySpan<float> vectors, KMeansOptions? options = null)
+    /// <exception cref="OperationCanceledException">The token was canceled; the index is then left untrained.</exception>
+    public void Train(ReadOnlySpan<float> vectors, KMeansOptions? options = null, IProgress<HnswAddProgress>? coarseGraphProgress = null)
     {
         if (Count > 0)
         {
@@ -211,10 +215,22 @@ public sealed partial class IvfPqIndex
                 nameof(vectors));
         }
 
-        _coarse.Train(vectors, n, options, Width);
-        float[] residuals = Residuals(vectors, n);
-        Quantizer.Width = Width;
-        Quantizer.Train(residuals, n, options);
+        CancellationToken token = options?.CancellationToken ?? CancellationToken.None;
+        try
+        {
+            _coarse.Train(vectors, n, options, Width);
+            _coarse.GetGraph(coarseGraphProgress, token);
+            float[] residuals = Residuals(vectors, n, token: token);
+            Quantizer.Width = Width;
+            Quantizer.Train(residuals, n, options);
+        }
+        catch (OperationCanceledException)
+        {
+            // Centroids without a quantizer would make IsTrained false anyway; drop them so that a retry starts clean.
+            _coarse.SetCentroids(Array.Empty<float>());
+            throw;
+        }
+
         lock (_cacheLock)
         {
             _packedBooks = null;
@@ -224,12 +240,14 @@ public sealed partial class IvfPqIndex
 
     /// <summary>Adds vectors with the ids NextId, NextId + 1, … in row order, where NextId is one past the largest id ever stored (0 at first).</summary>
     /// <param name="vectors">Row-major vectors, size n × <see cref="Dimension"/>.</param>
+    /// <param name="cancellationToken">Token polled during the coarse assignment; nothing is added when it is canceled.</param>
     /// <exception cref="InvalidOperationException">The index is not trained.</exception>
     /// <exception cref="ArgumentException">A value is NaN or infinite or the length is not a multiple of the dimension.</exception>
-    public void Add(ReadOnlySpan<float> vectors)
+    /// <exception cref="OperationCanceledException">The token was canceled.</exception>
+    public void Add(ReadOnlySpan<float> vectors, CancellationToken cancellationToken = default)
     {
         int n = VectorChecks.RowCount(vectors, Dimension, nameof(vectors));
-        Add(vectors, IvfChecks.NextIds(_lists, n));
+        Add(vectors, IvfChecks.NextIds(_lists, n), cancellationToken);
     }
 
     /// <summary>
@@ -238,14 +256,17 @@ public sealed partial class IvfPqIndex
     /// </summary>
     /// <param name="vectors">Row-major vectors, size n × <see cref="Dimension"/>.</param>
     /// <param name="ids">One id per row, each ≥ 0 and not yet in the index.</param>
+    /// <param name="cancellationToken">Token polled during the coarse assignment (and the centroid graph build, when
+    /// it has not run yet); nothing is added when it is canceled.</param>
     /// <exception cref="InvalidOperationException">The index is not trained.</exception>
     /// <exception cref="ArgumentException">A value is NaN or infinite, the lengths do not match, or an id is negative or duplicated.</exception>
-    public void Add(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids)
+    /// <exception cref="OperationCanceledException">The token was canceled.</exception>
+    public void Add(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids, CancellationToken cancellationToken = default)
     {
         EnsureTrained();
         int n = IvfChecks.CheckAdd(vectors, ids, Dimension, _lists);
         var assignments = new int[n];
-        float[] residuals = Residuals(vectors, n, assignments);
+        float[] residuals = Residuals(vectors, n, assignments, cancellationToken);
         int codeSize = Quantizer.CodeSize;
         var codes = new byte[checked(n * codeSize)];
         Quantizer.Width = Width;
@@ -255,6 +276,27 @@ public sealed partial class IvfPqIndex
         {
             _lists.Append(assignments[i], ids[i], vectors.Slice(i * Dimension, stored), codes.AsSpan(i * codeSize, codeSize));
         }
+    }
+
+    /// <summary>
+    /// Writes the list that <c>Add</c> would put each vector in: its nearest centroid, found by comparing with every
+    /// centroid or through the centroid graph, as <see cref="CoarseSearch"/> sets. Runs on all cores.
+    /// </summary>
+    /// <param name="vectors">Row-major vectors, size n × <see cref="Dimension"/>.</param>
+    /// <param name="lists">Output list per vector, size n.</param>
+    /// <exception cref="InvalidOperationException">The index is not trained.</exception>
+    /// <exception cref="ArgumentException">The sizes do not match, or a value is NaN or infinite.</exception>
+    public void AssignToLists(ReadOnlySpan<float> vectors, Span<int> lists)
+    {
+        EnsureTrained();
+        int n = VectorChecks.RowCount(vectors, Dimension, nameof(vectors));
+        if (lists.Length != n)
+        {
+            throw new ArgumentException($"Expected one list slot per vector ({n}), got {lists.Length}.", nameof(lists));
+        }
+
+        VectorChecks.EnsureFinite(vectors, Dimension, nameof(vectors));
+        _coarse.Assign(vectors, n, lists, Width);
     }
 
     /// <summary>Removes the vector with <paramref name="id"/>; returns whether it was stored.</summary>
@@ -340,10 +382,10 @@ public sealed partial class IvfPqIndex
     }
 
     /// <summary>Returns x − c(x) for each row, or a copy of the rows when residuals are off; fills the assignments when given.</summary>
-    private float[] Residuals(ReadOnlySpan<float> vectors, int n, int[]? assignments = null)
+    private float[] Residuals(ReadOnlySpan<float> vectors, int n, int[]? assignments = null, CancellationToken token = default)
     {
         assignments ??= new int[n];
-        _coarse.Assign(vectors, n, assignments, Width);
+        _coarse.Assign(vectors, n, assignments, Width, token);
         float[] result = vectors.ToArray();
         if (!EncodeResiduals)
         {

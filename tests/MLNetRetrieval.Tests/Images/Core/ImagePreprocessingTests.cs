@@ -102,7 +102,7 @@ public sealed class ImagePreprocessingTests
     {
         // A 4x2 image cropped to 2x2: the scale is 1, so the crop is a shift by one column, but Skia still applies
         // the Mitchell filter, whose weights at offsets -1, 0, 1 are 1/18, 16/18, 1/18, with edges clamped.
-        // Pixel (x, y), channel c holds 10 * (12y + 3x + c): horizontally linear, so the horizontal pass changes
+        // Pixel (x, y), channel c contains 10 * (12y + 3x + c): horizontally linear, so the horizontal pass changes
         // nothing, while vertically row 0 gains (120 - 0) / 18 = 6.67 and row 1 loses as much.
         var wide = new DecodedImage(4, 2, [.. Enumerable.Range(0, 24).Select(i => (byte)(i * 10))]);
         var preprocessing = new ImagePreprocessing { Width = 2, Height = 2, Layout = TensorLayout.Nhwc };

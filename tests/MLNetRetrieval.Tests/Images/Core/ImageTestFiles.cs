@@ -86,7 +86,7 @@ internal static class ImageTestFiles
         return file.ToArray();
     }
 
-    /// <summary>A PNG whose header declares <paramref name="width"/> x <paramref name="height"/> but holds almost no data.</summary>
+    /// <summary>A PNG whose header declares <paramref name="width"/> x <paramref name="height"/> but contains almost no pixel data.</summary>
     public static byte[] PngHeaderOnly(int width, int height) =>
         Png(width, height, 8, 2, [new byte[3]]);
 
