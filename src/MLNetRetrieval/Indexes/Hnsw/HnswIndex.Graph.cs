@@ -623,7 +623,7 @@ public sealed partial class HnswIndex
         }
     }
 
-    /// <summary>Which nodes a search may return: all during construction; at query time not deleted, not excluded, passing the filter.</summary>
+    /// <summary>Which nodes a search may return: all during construction and in unfiltered queries; otherwise not deleted, not excluded, passing the filter.</summary>
     private readonly struct ResultFilter
     {
         private readonly bool _all;
