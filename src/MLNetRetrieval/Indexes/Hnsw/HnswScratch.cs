@@ -12,6 +12,7 @@ internal sealed class HnswScratch
     public HnswScratch(int linkSlots)
     {
         Links = new int[linkSlots];
+        Unvisited = new int[linkSlots];
         PruneNodes = new int[linkSlots + 1];
         PruneDistances = new float[linkSlots + 1];
         Selected = new int[linkSlots + 1];
@@ -26,6 +27,9 @@ internal sealed class HnswScratch
 
     /// <summary>Copy of one node's links, read under its lock while a concurrent build runs.</summary>
     public int[] Links { get; }
+
+    /// <summary>Neighbors of the expanded node that the beam search has not visited yet.</summary>
+    public int[] Unvisited { get; }
 
     /// <summary>Candidates of a neighbor selection and their distances to the base node.</summary>
     public int[] PruneNodes { get; }
