@@ -262,8 +262,8 @@ public sealed partial class HnswIndex
     /// </summary>
     private void SearchLayer(ReadOnlySpan<float> x, int entry, float entryDistance, int ef, int layer, HnswScratch scratch, bool concurrent, in ResultFilter filter)
     {
-        NodeHeap candidates = scratch.Candidates;
-        NodeHeap results = scratch.Results;
+        NodeHeap<NearestOnTop> candidates = scratch.Candidates;
+        NodeHeap<FarthestOnTop> results = scratch.Results;
         candidates.Clear();
         results.Clear();
         scratch.BeginVisits(_capacity);
