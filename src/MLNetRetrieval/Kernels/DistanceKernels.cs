@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace MLNetRetrieval.Kernels;
@@ -25,6 +26,27 @@ internal static unsafe class DistanceKernels
             VectorWidth.Vector128 => SquaredL2<Vector128<float>, Vector128Ops>(x, y),
             _ => SquaredL2Scalar(x, y),
         };
+    }
+
+    /// <summary>
+    /// Returns ‖x − y‖² over <paramref name="n"/> floats at the best width, summed in the same order as
+    /// <see cref="SquaredL2(ReadOnlySpan{float}, ReadOnlySpan{float})"/>. The caller guarantees that both
+    /// references start <paramref name="n"/> readable floats. This is the graph search's hot path, which
+    /// skips the length check and the span setup.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float SquaredL2Unchecked(ref readonly float x, ref readonly float y, int n)
+    {
+        fixed (float* px = &x, py = &y)
+        {
+            return VectorWidths.Best switch
+            {
+                VectorWidth.Vector512 => SquaredL2<Vector512<float>, Vector512Ops>(px, py, n),
+                VectorWidth.Vector256 => SquaredL2<Vector256<float>, Vector256Ops>(px, py, n),
+                VectorWidth.Vector128 => SquaredL2<Vector128<float>, Vector128Ops>(px, py, n),
+                _ => SquaredL2Scalar(new ReadOnlySpan<float>(px, n), new ReadOnlySpan<float>(py, n)),
+            };
+        }
     }
 
     /// <summary>Returns x · y through <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>.</summary>
@@ -107,37 +129,43 @@ internal static unsafe class DistanceKernels
         where TVec : struct
         where TOps : ISimdOps<TVec>
     {
-        int n = x.Length;
-        int lanes = TOps.Count;
         fixed (float* px = x, py = y)
         {
-            // Two accumulators hide the FMA latency; the tail runs scalar.
-            TVec sum0 = TOps.Zero;
-            TVec sum1 = TOps.Zero;
-            int i = 0;
-            for (; i <= n - (2 * lanes); i += 2 * lanes)
-            {
-                TVec d0 = TOps.Subtract(TOps.Load(px + i), TOps.Load(py + i));
-                TVec d1 = TOps.Subtract(TOps.Load(px + i + lanes), TOps.Load(py + i + lanes));
-                sum0 = TOps.MultiplyAdd(d0, d0, sum0);
-                sum1 = TOps.MultiplyAdd(d1, d1, sum1);
-            }
-
-            for (; i <= n - lanes; i += lanes)
-            {
-                TVec d0 = TOps.Subtract(TOps.Load(px + i), TOps.Load(py + i));
-                sum0 = TOps.MultiplyAdd(d0, d0, sum0);
-            }
-
-            float sum = TOps.Sum(TOps.Add(sum0, sum1));
-            for (; i < n; i++)
-            {
-                float diff = px[i] - py[i];
-                sum = MathF.FusedMultiplyAdd(diff, diff, sum);
-            }
-
-            return sum;
+            return SquaredL2<TVec, TOps>(px, py, x.Length);
         }
+    }
+
+    private static float SquaredL2<TVec, TOps>(float* px, float* py, int n)
+        where TVec : struct
+        where TOps : ISimdOps<TVec>
+    {
+        int lanes = TOps.Count;
+        // Two accumulators hide the FMA latency; the tail runs scalar.
+        TVec sum0 = TOps.Zero;
+        TVec sum1 = TOps.Zero;
+        int i = 0;
+        for (; i <= n - (2 * lanes); i += 2 * lanes)
+        {
+            TVec d0 = TOps.Subtract(TOps.Load(px + i), TOps.Load(py + i));
+            TVec d1 = TOps.Subtract(TOps.Load(px + i + lanes), TOps.Load(py + i + lanes));
+            sum0 = TOps.MultiplyAdd(d0, d0, sum0);
+            sum1 = TOps.MultiplyAdd(d1, d1, sum1);
+        }
+
+        for (; i <= n - lanes; i += lanes)
+        {
+            TVec d0 = TOps.Subtract(TOps.Load(px + i), TOps.Load(py + i));
+            sum0 = TOps.MultiplyAdd(d0, d0, sum0);
+        }
+
+        float sum = TOps.Sum(TOps.Add(sum0, sum1));
+        for (; i < n; i++)
+        {
+            float diff = px[i] - py[i];
+            sum = MathF.FusedMultiplyAdd(diff, diff, sum);
+        }
+
+        return sum;
     }
 
     private static float Dot<TVec, TOps>(ReadOnlySpan<float> x, ReadOnlySpan<float> y)

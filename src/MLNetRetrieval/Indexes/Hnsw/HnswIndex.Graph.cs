@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using MLNetRetrieval.Kernels;
 
 namespace MLNetRetrieval.Indexes;
 
@@ -8,6 +9,10 @@ public sealed partial class HnswIndex
 {
     /// <summary>Nodes inserted without a parent in the layer-0 tree; adopted when the insert batch ends.</summary>
     private readonly ConcurrentQueue<int> _orphans = new();
+
+    /// <summary>Cache lines prefetched at the start of a vector (4 lines = 64 floats); the hardware prefetcher streams the rest.</summary>
+    // NOTE: 4 was measured only against no prefetch, on 784-d Fashion-MNIST; other counts were not compared.
+    private const int RowPrefetchLines = 4;
 
     /// <summary>
     /// Inserts rows [<paramref name="start"/>, <paramref name="end"/>) on <paramref name="workers"/> threads, which take the
@@ -257,8 +262,8 @@ public sealed partial class HnswIndex
     /// </summary>
     private void SearchLayer(ReadOnlySpan<float> x, int entry, float entryDistance, int ef, int layer, HnswScratch scratch, bool concurrent, in ResultFilter filter)
     {
-        NodeHeap candidates = scratch.Candidates;
-        NodeHeap results = scratch.Results;
+        NodeHeap<NearestOnTop> candidates = scratch.Candidates;
+        NodeHeap<FarthestOnTop> results = scratch.Results;
         candidates.Clear();
         results.Clear();
         scratch.BeginVisits(_capacity);
@@ -278,12 +283,35 @@ public sealed partial class HnswIndex
             }
 
             int current = candidates.Pop();
+            if (candidates.Count > 0)
+            {
+                PrefetchLinks(candidates.TopNode, layer);
+            }
+
+            // Collecting the unvisited neighbors first lets the loop below prefetch the vector of the next one
+            // while it computes the current distance. Visit marks do not depend on order, so results are unchanged.
             ReadOnlySpan<int> links = ReadLinks(current, layer, scratch, concurrent);
+            int[] open = scratch.Unvisited;
+            int openCount = 0;
             foreach (int neighbor in links)
             {
-                if (!scratch.Visit(neighbor))
+                if (scratch.Visit(neighbor))
                 {
-                    continue;
+                    open[openCount++] = neighbor;
+                }
+            }
+
+            if (openCount > 0)
+            {
+                PrefetchRow(open[0]);
+            }
+
+            for (int i = 0; i < openCount; i++)
+            {
+                int neighbor = open[i];
+                if (i + 1 < openCount)
+                {
+                    PrefetchRow(open[i + 1]);
                 }
 
                 float distance = Distance(x, neighbor);
@@ -591,6 +619,18 @@ public sealed partial class HnswIndex
         return scratch.Links.AsSpan(0, count);
     }
 
+    /// <summary>Prefetches the first <see cref="RowPrefetchLines"/> cache lines of the vector of <paramref name="row"/>.</summary>
+    private void PrefetchRow(int row) => MemoryPrefetch.Prefetch(in _vectors[row * Dimension], RowPrefetchLines);
+
+    /// <summary>Prefetches the link list of <paramref name="node"/> on <paramref name="layer"/> (2M + 1 ints on layer 0).</summary>
+    private void PrefetchLinks(int node, int layer)
+    {
+        if (layer == 0)
+        {
+            MemoryPrefetch.Prefetch(in _links0[node * _layer0Stride], 2);
+        }
+    }
+
     /// <summary>Returns the whole list of <paramref name="node"/> on <paramref name="layer"/>: the count, then the slots.</summary>
     private Span<int> Links(int node, int layer) => layer == 0
         ? _links0.AsSpan(node * _layer0Stride, _layer0Stride)
@@ -623,7 +663,7 @@ public sealed partial class HnswIndex
         }
     }
 
-    /// <summary>Which nodes a search may return: all during construction; at query time not deleted, not excluded, passing the filter.</summary>
+    /// <summary>Which nodes a search may return: all during construction and in unfiltered queries; otherwise not deleted, not excluded, passing the filter.</summary>
     private readonly struct ResultFilter
     {
         private readonly bool _all;

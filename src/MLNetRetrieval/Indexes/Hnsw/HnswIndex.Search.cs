@@ -111,8 +111,11 @@ public sealed partial class HnswIndex
             GreedyDescend(x, layer, ref entry, ref entryDistance, scratch, concurrent: false);
         }
 
-        long excludedId = excluded.IsEmpty ? -1 : excluded.Span[q];
-        var filter = new ResultFilter(excludedId, predicate);
+        // With nothing deleted, excluded or filtered, every node is a result, and the search skips reading the
+        // deleted flag and the id of each node it accepts.
+        ResultFilter filter = excluded.IsEmpty && predicate is null && DeletedCount == 0
+            ? ResultFilter.None
+            : new ResultFilter(excluded.IsEmpty ? -1 : excluded.Span[q], predicate);
         SearchLayer(x, entry, entryDistance, ef, 0, scratch, concurrent: false, filter);
         int found = scratch.DrainResults();
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using MLNetRetrieval.Kernels;
 
 namespace MLNetRetrieval.Indexes;
@@ -325,10 +326,15 @@ public sealed partial class HnswIndex
 
     private float Distance(ReadOnlySpan<float> x, int row)
     {
+        if (Metric == DistanceMetric.SquaredEuclidean)
+        {
+            // Rows are stored whole and x has Dimension floats, so the kernel skips its length check.
+            return DistanceKernels.SquaredL2Unchecked(in MemoryMarshal.GetReference(x), in _vectors[row * Dimension], Dimension);
+        }
+
         ReadOnlySpan<float> y = _vectors.AsSpan(row * Dimension, Dimension);
         return Metric switch
         {
-            DistanceMetric.SquaredEuclidean => DistanceKernels.SquaredL2(x, y),
             DistanceMetric.Cosine => Math.Max(0f, 1f - DistanceKernels.InnerProduct(x, y)),
             _ => -DistanceKernels.InnerProduct(x, y),
         };

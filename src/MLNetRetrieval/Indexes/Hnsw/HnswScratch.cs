@@ -12,6 +12,7 @@ internal sealed class HnswScratch
     public HnswScratch(int linkSlots)
     {
         Links = new int[linkSlots];
+        Unvisited = new int[linkSlots];
         PruneNodes = new int[linkSlots + 1];
         PruneDistances = new float[linkSlots + 1];
         Selected = new int[linkSlots + 1];
@@ -19,13 +20,16 @@ internal sealed class HnswScratch
     }
 
     /// <summary>Unvisited nodes of the beam, nearest on top.</summary>
-    public NodeHeap Candidates { get; } = new(largestOnTop: false);
+    public NodeHeap<NearestOnTop> Candidates { get; } = new();
 
     /// <summary>The ef best accepted nodes so far, farthest on top.</summary>
-    public NodeHeap Results { get; } = new(largestOnTop: true);
+    public NodeHeap<FarthestOnTop> Results { get; } = new();
 
     /// <summary>Copy of one node's links, read under its lock while a concurrent build runs.</summary>
     public int[] Links { get; }
+
+    /// <summary>Neighbors of the expanded node that the beam search has not visited yet.</summary>
+    public int[] Unvisited { get; }
 
     /// <summary>Candidates of a neighbor selection and their distances to the base node.</summary>
     public int[] PruneNodes { get; }
@@ -97,17 +101,15 @@ internal sealed class HnswScratch
     }
 }
 
-/// <summary>Binary heap of (distance, row) pairs ordered by distance, then row.</summary>
-internal sealed class NodeHeap
+/// <summary>
+/// Binary heap of (distance, row) pairs ordered by distance, then row. The order is a type argument, so the JIT
+/// compiles each heap's comparison without a branch on its direction.
+/// </summary>
+internal sealed class NodeHeap<TOrder>
+    where TOrder : struct, INodeOrder
 {
-    private readonly bool _largestOnTop;
     private float[] _distances = new float[64];
     private int[] _nodes = new int[64];
-
-    public NodeHeap(bool largestOnTop)
-    {
-        _largestOnTop = largestOnTop;
-    }
 
     public int Count { get; private set; }
 
@@ -129,7 +131,7 @@ internal sealed class NodeHeap
         while (i > 0)
         {
             int parent = (i - 1) >> 1;
-            if (!Above(distance, node, _distances[parent], _nodes[parent]))
+            if (!TOrder.Above(distance, node, _distances[parent], _nodes[parent]))
             {
                 break;
             }
@@ -159,12 +161,12 @@ internal sealed class NodeHeap
                 break;
             }
 
-            if (child + 1 < last && Above(_distances[child + 1], _nodes[child + 1], _distances[child], _nodes[child]))
+            if (child + 1 < last && TOrder.Above(_distances[child + 1], _nodes[child + 1], _distances[child], _nodes[child]))
             {
                 child++;
             }
 
-            if (!Above(_distances[child], _nodes[child], distance, node))
+            if (!TOrder.Above(_distances[child], _nodes[child], distance, node))
             {
                 break;
             }
@@ -182,12 +184,25 @@ internal sealed class NodeHeap
 
         return top;
     }
+}
 
-    /// <summary>Whether pair a belongs above pair b.</summary>
-    private bool Above(float distanceA, int nodeA, float distanceB, int nodeB)
-    {
-        bool less = distanceA < distanceB || (distanceA == distanceB && nodeA < nodeB);
-        bool greater = distanceA > distanceB || (distanceA == distanceB && nodeA > nodeB);
-        return _largestOnTop ? greater : less;
-    }
+/// <summary>Order of a <see cref="NodeHeap{TOrder}"/>.</summary>
+internal interface INodeOrder
+{
+    /// <summary>Returns whether pair a belongs above pair b.</summary>
+    static abstract bool Above(float distanceA, int nodeA, float distanceB, int nodeB);
+}
+
+/// <summary>Smallest (distance, row) on top.</summary>
+internal struct NearestOnTop : INodeOrder
+{
+    public static bool Above(float distanceA, int nodeA, float distanceB, int nodeB) =>
+        distanceA < distanceB || (distanceA == distanceB && nodeA < nodeB);
+}
+
+/// <summary>Largest (distance, row) on top.</summary>
+internal struct FarthestOnTop : INodeOrder
+{
+    public static bool Above(float distanceA, int nodeA, float distanceB, int nodeB) =>
+        distanceA > distanceB || (distanceA == distanceB && nodeA > nodeB);
 }
