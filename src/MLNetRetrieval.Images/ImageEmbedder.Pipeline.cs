@@ -130,6 +130,21 @@ public sealed partial class ImageEmbedder
 
     private PreparedImage Prepare(string path, int index, ConcurrentBag<float[]> freeBuffers, int viewLength)
     {
+        // One image must not end the whole pass, so an unexpected exception becomes that image's failure.
+        try
+        {
+            return PrepareOrThrow(path, index, freeBuffers, viewLength);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            ImageFailureKind kind = e is IOException or UnauthorizedAccessException ? ImageFailureKind.Unreadable : ImageFailureKind.Corrupt;
+            var failure = new ImageFailure(path ?? string.Empty, kind, $"The image '{path}' could not be decoded: {e.GetType().Name}: {e.Message}");
+            return new PreparedImage(index, null, failure);
+        }
+    }
+
+    private PreparedImage PrepareOrThrow(string path, int index, ConcurrentBag<float[]> freeBuffers, int viewLength)
+    {
         if (!ImageDecoder.TryDecodeRgba(path, _decoderOptions, out RgbaImage? image, out ImageFailure? failure))
         {
             return new PreparedImage(index, null, failure);

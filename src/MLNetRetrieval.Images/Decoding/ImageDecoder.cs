@@ -73,33 +73,49 @@ public static class ImageDecoder
         byte[] bytes;
         try
         {
-            var info = new FileInfo(path);
             if (Directory.Exists(path))
             {
                 failure = new ImageFailure(source, ImageFailureKind.Unreadable, $"The image path '{path}' is a directory, not a file.");
                 return false;
             }
 
-            if (!info.Exists)
+            // A symbolic link's own length is that of the target's path name, so the checks below use the final target.
+            var info = new FileInfo(path);
+            FileSystemInfo target = info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) ?? info;
+            if (!target.Exists)
             {
-                failure = new ImageFailure(source, ImageFailureKind.NotFound, $"The image file '{path}' does not exist.");
+                failure = new ImageFailure(source, ImageFailureKind.NotFound, DescribeMissing(path, target));
                 return false;
             }
 
-            if (info.Length == 0)
+            string? special = FileTypeProbe.DescribeIfNotRegularFile(target.FullName);
+            if (special is not null)
+            {
+                string what = ReferenceEquals(target, info) ? $"'{path}'" : $"'{path}' (link to '{target.FullName}')";
+                failure = new ImageFailure(source, ImageFailureKind.Unreadable, $"The image path {what} is {special}, not a regular file.");
+                return false;
+            }
+
+            long length = ((FileInfo)target).Length;
+            if (length == 0)
             {
                 failure = new ImageFailure(source, ImageFailureKind.Empty, $"The image file '{path}' is empty (0 bytes).");
                 return false;
             }
 
-            if (info.Length > options.MaxFileBytes)
+            if (length > options.MaxFileBytes)
             {
                 failure = new ImageFailure(source, ImageFailureKind.TooLarge,
-                    $"The image file '{path}' has {info.Length} bytes, over the limit of {options.MaxFileBytes} (ImageDecoderOptions.MaxFileBytes).");
+                    $"The image file '{path}' has {length} bytes, over the limit of {options.MaxFileBytes} (ImageDecoderOptions.MaxFileBytes).");
                 return false;
             }
 
-            bytes = File.ReadAllBytes(path);
+            if (!TryReadBounded(path, options.MaxFileBytes, out bytes))
+            {
+                failure = new ImageFailure(source, ImageFailureKind.TooLarge,
+                    $"The image file '{path}' grew past the limit of {options.MaxFileBytes} bytes (ImageDecoderOptions.MaxFileBytes) while it was read.");
+                return false;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
         {
@@ -108,6 +124,55 @@ public static class ImageDecoder
         }
 
         return TryDecodeRgba(bytes, source, options, out image, out failure);
+    }
+
+    private static string DescribeMissing(string path, FileSystemInfo target) =>
+        target is FileInfo file && file.FullName != Path.GetFullPath(path)
+            ? $"The image file '{path}' is a link to '{target.FullName}', which does not exist."
+            : $"The image file '{path}' does not exist.";
+
+    /// <summary>
+    /// Reads the whole file, or returns false once it has more than <paramref name="maxBytes"/> bytes. At most
+    /// <paramref name="maxBytes"/> + 1 bytes are read, so a file that grows, or a device, cannot exhaust memory.
+    /// </summary>
+    private static bool TryReadBounded(string path, long maxBytes, out byte[] bytes)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        long limit = Math.Min(maxBytes, Array.MaxLength - 1L);
+        long expected = stream.CanSeek ? Math.Min(stream.Length + 1, limit + 1) : Math.Min(81920L, limit + 1);
+        var buffer = new byte[Math.Max(expected, 1)];
+        int filled = 0;
+        while (true)
+        {
+            if (filled == buffer.Length)
+            {
+                if (filled > limit)
+                {
+                    bytes = [];
+                    return false;
+                }
+
+                Array.Resize(ref buffer, (int)Math.Min(limit + 1, Math.Max(2L * buffer.Length, 4096)));
+            }
+
+            int read = stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0)
+            {
+                break;
+            }
+
+            filled += read;
+        }
+
+        if (filled > limit)
+        {
+            bytes = [];
+            return false;
+        }
+
+        Array.Resize(ref buffer, filled);
+        bytes = buffer;
+        return true;
     }
 
     /// <summary>Decodes encoded bytes into a pooled RGBA image, which the caller disposes.</summary>
