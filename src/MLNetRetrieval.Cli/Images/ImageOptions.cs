@@ -253,7 +253,7 @@ internal sealed class ImageModelOptions
         if (!System.IO.File.Exists(modelPath))
             throw new FileNotFoundException($"ONNX model not found: {modelPath}. Check the --model-onnx path.", modelPath);
 
-        int[] size = parse.GetValue(ImageSize) ?? [224, 224];
+        int[] size = GivenArrayOrNull(parse, ImageSize) ?? [224, 224];
         options.ModelPath = modelPath;
         options.InputName = parse.GetValue(InputName);
         options.OutputName = parse.GetValue(OutputName);
@@ -265,8 +265,8 @@ internal sealed class ImageModelOptions
             ChannelOrder = parse.GetValue(Channels) == "bgr" ? ChannelOrder.Bgr : ChannelOrder.Rgb,
             Layout = parse.GetValue(Layout) == "nhwc" ? TensorLayout.Nhwc : TensorLayout.Nchw,
             Scale = parse.GetValue(Scale) ?? 1f,
-            Mean = parse.GetValue(Mean) ?? [0f, 0f, 0f],
-            Std = parse.GetValue(Std) ?? [1f, 1f, 1f],
+            Mean = GivenArrayOrNull(parse, Mean) ?? [0f, 0f, 0f],
+            Std = GivenArrayOrNull(parse, Std) ?? [1f, 1f, 1f],
         };
         return options;
     }
@@ -276,6 +276,13 @@ internal sealed class ImageModelOptions
         (options.ModelPath ?? "ResNet18 (Microsoft.ML.DnnImageFeaturizer.ResNet18)")
         + (options.Normalize ? ", L2-normalized" : "")
         + (options.FlipAverage ? ", flip-averaged" : "");
+
+    /// <summary>
+    /// Returns the value of an array option, or null when it was omitted. System.CommandLine returns an empty
+    /// array, not null, for an omitted array option, and the parsers here never accept an empty list.
+    /// </summary>
+    private static T[]? GivenArrayOrNull<T>(ParseResult parse, Option<T[]?> option) =>
+        parse.GetValue(option) is { Length: > 0 } value ? value : null;
 
     /// <summary>Parses "N" or "WxH" into {width, height}, each from 1 to 8192 pixels.</summary>
     private static int[]? ParseImageSize(ArgumentResult result)
