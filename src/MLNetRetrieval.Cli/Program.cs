@@ -15,8 +15,13 @@ internal static class Program
         using var cancellation = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
-            // Keep the process alive so the running command can stop at its next check and clean up.
+            // A second Ctrl+C keeps the default action, which ends the process at once.
+            if (cancellation.IsCancellationRequested)
+                return;
+
+            // The first one keeps the process alive so the running command can stop at its next check and clean up.
             e.Cancel = true;
+            Console.Error.WriteLine("Cancelling. Press Ctrl+C again to stop at once.");
             cancellation.Cancel();
         };
         return Run(args, Console.Out, Console.Error, cancellation.Token, interactive: !Console.IsErrorRedirected);

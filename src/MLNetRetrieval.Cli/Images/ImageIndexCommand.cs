@@ -85,7 +85,8 @@ internal static class ImageIndexCommand
         CancellationToken cancellation = context.CancellationToken;
         using var zip = new AtomicFile(settings.Output);
         using var manifestFile = new AtomicFile(ImageRetrieval.SiblingPath(zip.Path, ".manifest.csv"));
-        string failuresPath = Path.GetFullPath(input.FailuresPath ?? ImageRetrieval.SiblingPath(zip.Path, ".failures.csv"));
+        using var failuresFile = new AtomicFile(input.FailuresPath ?? ImageRetrieval.SiblingPath(zip.Path, ".failures.csv"));
+        string failuresPath = failuresFile.Path;
 
         IndexCommand.CheckTypeSettings(settings);
         IReadOnlyList<ImageFile> files = ImageRetrieval.ListImages(input);
@@ -102,7 +103,12 @@ internal static class ImageIndexCommand
         EmbeddingBatchResult embedded = ImageRetrieval.Embed(console, embedder, files, "Embedding images", cancellation);
         double embedSeconds = embedClock.Elapsed.TotalSeconds;
         var failures = ImageRetrieval.Rows(embedded.Failures).ToList();
-        ImageRetrieval.WriteFailures(failuresPath, failures);
+        ImageRetrieval.WriteFailures(failuresFile, failures);
+        cancellation.ThrowIfCancellationRequested();
+
+        // With no usable image the run fails, and the failures CSV is its only output, which the error message names.
+        if (embedded.SourceIndices.Length == 0)
+            failuresFile.Commit();
         ImageRetrieval.RequireSomeUsed(embedded.SourceIndices.Length, files.Count, $"images under {folder}", failuresPath, failures);
         cancellation.ThrowIfCancellationRequested();
 
@@ -120,11 +126,17 @@ internal static class ImageIndexCommand
         ImageManifestEntry[] manifest = embedded.SourceIndices
             .Select(source => new ImageManifestEntry(files[source].Path, files[source].Id, files[source].Label))
             .ToArray();
+        cancellation.ThrowIfCancellationRequested();
         ml.Model.Save(embeddingStep.Append(index), paths.Schema, zip.TemporaryPath);
         ImageRetrieval.AddManifest(zip.TemporaryPath, manifest);
         ImageManifest.Write(manifestFile.TemporaryPath, manifest);
+
+        // Saving takes seconds for a large model, so a Ctrl+C during the save still cancels the run and the
+        // outputs of an earlier run stay as they were. The three files are committed together.
+        cancellation.ThrowIfCancellationRequested();
         zip.Commit();
         manifestFile.Commit();
+        failuresFile.Commit();
 
         return new ImageIndexResult(zip.Path, manifestFile.Path, failuresPath, files.Count, vectors.Count, embedded.Failures.Count,
             vectors.Dimension, new FileInfo(zip.Path).Length, vectors, files, embedSeconds);

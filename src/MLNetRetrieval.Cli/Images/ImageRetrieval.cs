@@ -79,18 +79,24 @@ internal static class ImageRetrieval
         return new VectorSet(result.Vectors, count, result.Dimension, ids, labels, source);
     }
 
-    /// <summary>Writes the failures CSV (path,reason) through a temporary file.</summary>
+    /// <summary>Writes the failures CSV (path,reason) through a temporary file and commits it.</summary>
     public static void WriteFailures(string path, IEnumerable<(string Path, string Reason)> failures)
     {
         using var file = new AtomicFile(path);
-        using (StreamWriter writer = CsvText.CreateWriter(file.TemporaryPath))
-        {
-            writer.WriteLine(FailuresHeader);
-            foreach ((string image, string reason) in failures)
-                writer.WriteLine(CsvText.Quote(image) + "," + CsvText.Quote(reason));
-        }
-
+        WriteFailures(file, failures);
         file.Commit();
+    }
+
+    /// <summary>
+    /// Writes the failures CSV (path,reason) to the temporary file of <paramref name="file"/>, so the caller can
+    /// commit it together with the other outputs of the run.
+    /// </summary>
+    public static void WriteFailures(AtomicFile file, IEnumerable<(string Path, string Reason)> failures)
+    {
+        using StreamWriter writer = CsvText.CreateWriter(file.TemporaryPath);
+        writer.WriteLine(FailuresHeader);
+        foreach ((string image, string reason) in failures)
+            writer.WriteLine(CsvText.Quote(image) + "," + CsvText.Quote(reason));
     }
 
     /// <summary>Returns the failures of an embedding run as (path, reason) rows.</summary>
