@@ -88,7 +88,13 @@ internal static class Program
         return message
             .Replace(", or set VectorReadOptions.Format.", hasFormat ? ", or pass --format." : ".", StringComparison.Ordinal)
             .Replace(", or set VectorReadOptions.RejectNonFinite = false to accept it.", ".", StringComparison.Ordinal)
-            .Replace("use TieHandling.AsRanked", "use --ties as-ranked", StringComparison.Ordinal);
+            .Replace("use TieHandling.AsRanked", "use --ties as-ranked", StringComparison.Ordinal)
+            .Replace("Set ImageEmbedderOptions.Preprocessing to match the model.",
+                "Pass --image-size and --layout (and --channels, --mean, --std if needed) to match the model.", StringComparison.Ordinal)
+            .Replace("or set ImageEmbedderOptions.ModelPath or ModelBytes and Preprocessing.",
+                "or pass --model-onnx with the preprocessing options that fit that model.", StringComparison.Ordinal)
+            .Replace("ImageEmbedderOptions.InputName", "--input-name", StringComparison.Ordinal)
+            .Replace("ImageEmbedderOptions.OutputName", "--output-name", StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -49,6 +49,8 @@ public static class ImageFolder
         options ??= new ImageFolderOptions();
         HashSet<string> extensions = NormalizeExtensions(options.Extensions);
         string root = System.IO.Path.GetFullPath(folder);
+        if (File.Exists(root))
+            throw new DirectoryNotFoundException($"The image folder path {root} is a file, not a folder. Give the folder that contains the images.");
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"Image folder not found: {root}. Check the path.");
 

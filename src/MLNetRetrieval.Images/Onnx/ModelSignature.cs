@@ -35,6 +35,15 @@ internal sealed class ModelSignature
     /// <exception cref="ArgumentException">A name is missing or a shape does not fit; the message lists names and shapes.</exception>
     public static ModelSignature Resolve(InferenceSession session, string? inputName, string? outputName, ImagePreprocessing preprocessing)
     {
+        // The embedder feeds one image tensor per run, so a model that needs any other input cannot run.
+        if (session.InputMetadata.Count > 1)
+        {
+            string inputs = string.Join(", ", session.InputMetadata.Select(n => $"'{n.Key}' {Describe(n.Value)}"));
+            throw new ArgumentException(
+                $"The model has {session.InputMetadata.Count} inputs ({inputs}), but the embedder feeds only one image tensor. " +
+                "Use a model whose only input is the image.", nameof(ImageEmbedderOptions.ModelPath));
+        }
+
         string input = PickName(session.InputMetadata, inputName, "input", nameof(ImageEmbedderOptions.InputName), requireSingle: true);
         string output = PickName(session.OutputMetadata, outputName, "output", nameof(ImageEmbedderOptions.OutputName), requireSingle: false);
 

@@ -79,8 +79,6 @@ public sealed class ImageEmbeddingChainTests
     public void SearchersFoundBesideImageStep()
     {
         var context = new MLContext(seed: 1);
-        // NOTE: the index uses the column name "Features" because IndexExact on any other feature
-        // column name fails in MLNetRetrieval's CreateEmptyQueryView (it renames before setting the type).
         ITransformer embedding = TinyChain(context, bytesInput: false, out IDataView input, outputColumnName: "Features");
         ItemRow[] rows = TestData.IntegerRows(30, TinyModel.Dimension, seed: 3, maxValue: 9);
         ITransformer index = context.Retrieval().IndexExact("Features", numberOfNeighbors: 4).Fit(TestData.View(context, rows, TinyModel.Dimension));

@@ -192,8 +192,6 @@ public sealed class ImageEmbeddingEndToEndTests
     [Fact]
     public void ResNet18ExactIndexIdenticalInNewProcess()
     {
-        // NOTE: the feature column is "Features" because IndexExact on any other column name fails in
-        // MLNetRetrieval's CreateEmptyQueryView. Use "Embedding" once that is fixed.
         string folder = ImageFiles.TempFolder();
         string[] collection = ImageFiles.WriteFashion(folder, first: 1000, count: 16);
         string[] queries = [collection[3], collection[10], .. ImageFiles.WriteFashion(folder, first: 2000, count: 3)];
