@@ -45,7 +45,8 @@ bench=("dotnet" "$out_dir/bench/MLNetRetrieval.Benchmarks.dll")
 loss_options() {
     case "$1" in
         contrastive) echo "--per-class 25" ;;
-        # Batch-hard mining collapsed the embeddings at these settings (MAP@R 0.29, below raw pixels), batch-all did not.
+        # Batch-hard mining collapses the embeddings at these settings (MAP@R 0.29, below raw pixels), batch-all does not.
+        # With --batch-norm batch-hard trains, but reaches only MAP@R 0.40 to 0.47 (BENCHMARKS.md, "Metric learning").
         triplet) echo "--mining batch-all --per-class 25" ;;
         *) echo "" ;;
     esac

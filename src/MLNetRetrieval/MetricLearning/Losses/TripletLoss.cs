@@ -9,6 +9,12 @@ public enum TripletMining : byte
     BatchAll = 0,
 
     /// <summary>Per anchor, the farthest positive and the nearest negative; the loss is the mean over anchors that have both.</summary>
+    /// <remarks>
+    /// NOTE: on L2-normalised embeddings this mode can collapse every embedding to one point, where the loss
+    /// equals α and the gradient vanishes. PyTorch autograd collapses the same way on Fashion-MNIST with an MLP
+    /// 784 → 512 → 128 and no batch normalisation (benchmarks/metric/torch_batch_hard.py). Batch normalisation
+    /// in the hidden layer avoided the collapse there, and <see cref="BatchAll"/> and <see cref="SemiHard"/> train.
+    /// </remarks>
     BatchHard = 1,
 
     /// <summary>
