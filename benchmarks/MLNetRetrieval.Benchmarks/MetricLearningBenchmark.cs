@@ -93,7 +93,7 @@ internal static class MetricLearningBenchmark
     }
 
     /// <summary>
-    /// Ranks the whole collection for every query, so mAP sees every relevant item (a ranking cut at
+    /// Ranks the whole collection for every query, so mAP counts every relevant item (a ranking cut at
     /// R would make mAP equal MAP@R). Queries go in blocks to bound the id and distance buffers.
     /// </summary>
     private static IEnumerable<JudgedRanking> RankAll(ExactIndex index, float[] vectors, int count, int dimension, string[] labels,

@@ -6,7 +6,7 @@ code. PyTorch computes the gradients with autograd instead of our hand-written b
 drives every embedding to the same point, the collapse comes from the training dynamics, not from a bug.
 
 The network is Linear(784, 512), optional BatchNorm1d(512), ReLU, Linear(512, 128), then F.normalize, with
-Xavier-uniform weights and zero biases as in our trainer. Each batch holds K random rows of each of the
+Xavier-uniform weights and zero biases as in our trainer. Each batch contains K random rows of each of the
 10 classes. The loss is the batch-hard triplet loss on squared distances, either the hinge
 max(0, D2(a,p) - D2(a,n) + margin) or, with --soft-margin, log(1 + exp(D2(a,p) - D2(a,n))).
 The optimizer is Adam or SGD with momentum 0.9, with weight decay 5e-4 and a constant learning rate.

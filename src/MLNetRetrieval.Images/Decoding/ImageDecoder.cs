@@ -7,7 +7,7 @@ namespace MLNetRetrieval.Images.Decoding;
 
 /// <summary>
 /// Decodes image files (PNG, JPEG, GIF, BMP, WebP, ICO, WBMP) into <see cref="DecodedImage"/> with SkiaSharp's
-/// <see cref="SKCodec"/>. Never throws for bad input: every problem becomes an <see cref="ImageFailure"/>. Safe to
+/// <see cref="SKCodec"/>. Does not throw for bad input (only running out of memory escapes): every problem becomes an <see cref="ImageFailure"/>. Safe to
 /// call from many threads because each call owns its codec and buffers.
 /// </summary>
 /// <remarks>
@@ -28,7 +28,7 @@ public static class ImageDecoder
     /// <param name="options">Limits; null for the defaults.</param>
     /// <param name="image">The image when decoding succeeded.</param>
     /// <param name="failure">The reason when it did not.</param>
-    /// <returns>True when <paramref name="image"/> holds the whole image.</returns>
+    /// <returns>True when <paramref name="image"/> contains the whole image.</returns>
     public static bool TryDecode(string path, ImageDecoderOptions? options, [NotNullWhen(true)] out DecodedImage? image, [NotNullWhen(false)] out ImageFailure? failure)
     {
         bool ok = TryDecodeRgba(path, options, out RgbaImage? rgba, out failure);
@@ -46,7 +46,7 @@ public static class ImageDecoder
     /// <param name="options">Limits; null for the defaults.</param>
     /// <param name="image">The image when decoding succeeded.</param>
     /// <param name="failure">The reason when it did not.</param>
-    /// <returns>True when <paramref name="image"/> holds the whole image.</returns>
+    /// <returns>True when <paramref name="image"/> contains the whole image.</returns>
     public static bool TryDecode(ReadOnlySpan<byte> encoded, string sourceName, ImageDecoderOptions? options, [NotNullWhen(true)] out DecodedImage? image, [NotNullWhen(false)] out ImageFailure? failure)
     {
         bool ok = TryDecodeRgba(encoded, sourceName, options, out RgbaImage? rgba, out failure);

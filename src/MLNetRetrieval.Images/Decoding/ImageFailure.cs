@@ -12,7 +12,7 @@ public enum ImageFailureKind
     /// <summary>The file is empty.</summary>
     Empty,
 
-    /// <summary>The bytes are not in an image format the decoder knows.</summary>
+    /// <summary>The bytes are not in an image format that the decoder supports.</summary>
     UnsupportedFormat,
 
     /// <summary>The header or the pixel data is invalid.</summary>

@@ -5,7 +5,7 @@ namespace MLNetRetrieval.Tests.Images.Verify;
 
 /// <summary>
 /// Image paths that name device files or FIFOs, directly or through a symbolic link. Each must fail as
-/// <see cref="ImageFailureKind.Unreadable"/> with a reason that says it is not a regular file, without reading it.
+/// <see cref="ImageFailureKind.Unreadable"/> with a reason stating that it is not a regular file, without reading it.
 /// </summary>
 public sealed class SpecialFileDecodeTests
 {
